@@ -1,0 +1,54 @@
+import http from "node:http";
+import { DaemonNotRunningError, S3jitError } from "../errors.js";
+
+/** The CLI's only way to the daemon: HTTP over the owner-only control socket. */
+export interface ControlClient {
+  get<T>(path: string): Promise<T>;
+  post<T>(path: string, body?: unknown): Promise<T>;
+  socketPath: string;
+}
+
+export function controlClient(socketPath: string, timeoutMs = 0): ControlClient {
+  const request = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = http.request(
+        {
+          socketPath,
+          path,
+          method,
+          headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {},
+          ...(timeoutMs ? { timeout: timeoutMs } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+            } catch {
+              return reject(new S3jitError("BadResponse", `the daemon answered ${res.statusCode} with something that is not JSON`));
+            }
+            if ((res.statusCode ?? 500) >= 400) {
+              const e = parsed as { code?: string; message?: string };
+              return reject(new S3jitError(e.code ?? "Error", e.message ?? `the daemon answered ${res.statusCode}`));
+            }
+            resolve(parsed as T);
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new S3jitError("Timeout", "the daemon did not answer in time")));
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT" || err.code === "ECONNREFUSED") reject(new DaemonNotRunningError(socketPath));
+        else reject(err);
+      });
+      if (payload) req.write(payload);
+      req.end();
+    });
+  return {
+    socketPath,
+    get: (path) => request("GET", path),
+    post: (path, body) => request("POST", path, body ?? {}),
+  };
+}

@@ -1,0 +1,121 @@
+import { parseArgs } from "node:util";
+import { S3jitError, UsageError } from "../errors.js";
+import { resolvePaths } from "../paths.js";
+import { controlClient } from "./client.js";
+import { EXIT, processIo, type Deps } from "./io.js";
+
+const USAGE = `usage: s3jit <command> [options]
+
+  daemon [--config PATH]                    run the daemon in the foreground
+  login [SSO] [--no-browser] [--force]      sign in to IAM Identity Center
+  logout                                    forget SSO tokens and cached sessions
+  grant PROFILE [--for 30m] [--reason TEXT] open or extend an access window
+  revoke PROFILE                            close the window now
+  status [--json]                           login, windows, sessions, daemon
+  env PROFILE [--shell sh|fish|powershell] [--json]
+                                            print the variables that point an SDK at s3jit
+  exec PROFILE -- CMD [ARGS…]               run CMD with those variables
+  credential-process PROFILE                credential_process JSON (Version 1)
+  version                                   print the version
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 daemon not running.`;
+
+type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+function parse(argv: string[], options: Options, positionals: { min: number; max: number; names: string }) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max) {
+    throw new UsageError(`expected ${positionals.names}`);
+  }
+  return { values: parsed.values as Record<string, string | boolean | undefined>, args: parsed.positionals };
+}
+
+const s = (v: string | boolean | undefined): string | undefined => (typeof v === "string" ? v : undefined);
+
+export async function main(argv: string[]): Promise<number> {
+  const io = processIo();
+  const [command, ...rest] = argv;
+  const deps = (): Deps => ({ io, client: controlClient(resolvePaths().socket) });
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.out(USAGE);
+        return command === undefined ? EXIT.usage : EXIT.ok;
+      case "version":
+      case "--version":
+        io.out((await import("../version.js")).VERSION);
+        return EXIT.ok;
+      case "daemon": {
+        const { values } = parse(rest, { config: { type: "string" } }, { min: 0, max: 0, names: "no arguments" });
+        const { runDaemon } = await import("../daemon.js");
+        return await runDaemon({ configFile: s(values.config) });
+      }
+      case "login": {
+        const { values, args } = parse(rest, { "no-browser": { type: "boolean" }, force: { type: "boolean" } }, { min: 0, max: 1, names: "at most one SSO name" });
+        return await (await import("./login.js")).run({ sso: args[0], noBrowser: !!values["no-browser"], force: !!values.force }, deps());
+      }
+      case "logout":
+        parse(rest, {}, { min: 0, max: 0, names: "no arguments" });
+        return await (await import("./logout.js")).run({}, deps());
+      case "grant": {
+        const { values, args } = parse(rest, { for: { type: "string" }, reason: { type: "string" } }, { min: 1, max: 1, names: "a PROFILE" });
+        return await (await import("./grant.js")).run({ profile: args[0]!, for: s(values.for), reason: s(values.reason) }, deps());
+      }
+      case "revoke": {
+        const { args } = parse(rest, {}, { min: 1, max: 1, names: "a PROFILE" });
+        return await (await import("./revoke.js")).run({ profile: args[0]! }, deps());
+      }
+      case "status": {
+        const { values } = parse(rest, { json: { type: "boolean" }, format: { type: "string" } }, { min: 0, max: 0, names: "no arguments" });
+        return await (await import("./status.js")).run({ json: !!values.json, format: s(values.format) }, deps());
+      }
+      case "env": {
+        const { values, args } = parse(rest, { shell: { type: "string" }, json: { type: "boolean" } }, { min: 1, max: 1, names: "a PROFILE" });
+        const shell = (s(values.shell) ?? "sh") as "sh";
+        return await (await import("./env.js")).run({ profile: args[0]!, shell, json: !!values.json }, deps());
+      }
+      case "exec": {
+        const dash = rest.indexOf("--");
+        const head = dash >= 0 ? rest.slice(0, dash) : rest.slice(0, 1);
+        const cmd = dash >= 0 ? rest.slice(dash + 1) : rest.slice(1);
+        const { args } = parse(head, {}, { min: 1, max: 1, names: "PROFILE -- CMD [ARGS…]" });
+        return await (await import("./exec.js")).run({ profile: args[0]!, command: cmd }, deps());
+      }
+      case "credential-process": {
+        const { args } = parse(rest, {}, { min: 1, max: 1, names: "a PROFILE" });
+        return await (await import("./credential-process.js")).run({ profile: args[0]! }, deps());
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`s3jit: ${err.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    if (err instanceof S3jitError) {
+      io.err(`s3jit: ${err.message}`);
+      return err.code === "DaemonNotRunning" ? EXIT.noDaemon : EXIT.failure;
+    }
+    io.err(`s3jit: ${(err as Error).message ?? String(err)}`);
+    return EXIT.failure;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`s3jit: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,32 @@
+import type { StatusReport } from "../server/control.js";
+import { UsageError } from "../errors.js";
+import { EXIT, paint, timeLeft, type Deps, type Io } from "./io.js";
+
+export interface StatusInput {
+  json: boolean;
+  format?: string;
+}
+
+export async function run(input: StatusInput, deps: Deps): Promise<number> {
+  if (input.format && input.format !== "text") throw new UsageError(`--format takes text (xbar and waybar come with the tray support), not "${input.format}"`);
+  const st = await deps.client.get<StatusReport>("/v1/status");
+  deps.io.out(input.json ? JSON.stringify(st, null, 2) : human(st, deps.io, Date.now()));
+  return EXIT.ok;
+}
+
+export function human(st: StatusReport, io: Io, now: number): string {
+  const lines = [`s3jit ${st.daemon.version} — daemon pid ${st.daemon.pid}, endpoint 127.0.0.1:${st.daemon.port}, keychain ${st.daemon.keychain}`];
+  for (const [name, s] of Object.entries(st.sso)) {
+    const state = s.loggedIn ? paint(io, 32, "logged in") + (s.expiresAt ? ` until ${s.expiresAt}` : "") : paint(io, 33, s.loginPending ? "login in progress" : "login required: run `s3jit login " + name + "`");
+    lines.push(`sso ${name}: ${state}`);
+  }
+  for (const [name, p] of Object.entries(st.profiles)) {
+    const w = p.window;
+    const win = w ? paint(io, 32, `open until ${w.end} (${timeLeft(now, Date.parse(w.end))} left)`) + ` — ${w.reason}` : paint(io, 2, "closed");
+    lines.push(`profile ${name} [${p.mode}]: window ${win}`);
+    if (p.session) lines.push(`  session valid until ${p.session.expiration}`);
+    if (p.loginRequired) lines.push(`  ${paint(io, 33, "login required")}`);
+    if (p.lastRefusal) lines.push(`  last refusal: ${p.lastRefusal.code} at ${p.lastRefusal.at}`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,120 @@
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import { chmodSync, existsSync, unlinkSync } from "node:fs";
+import { S3jitError } from "../errors.js";
+
+/** What `status --json` prints (DESIGN.md §2); times are ISO 8601 UTC. */
+export interface StatusReport {
+  daemon: { pid: number; version: string; port: number; config: string; keychain: string; startedAt: string };
+  sso: Record<string, { loggedIn: boolean; expiresAt: string | null; loginPending: boolean }>;
+  profiles: Record<
+    string,
+    {
+      mode: "scoped" | "assume-role";
+      grant: "explicit" | "on-demand";
+      window: { open: boolean; start: string; end: string; reason: string; who?: string } | null;
+      session: { expiration: string } | null;
+      lastRefusal: { code: string; at: string } | null;
+      loginRequired: boolean;
+    }
+  >;
+}
+
+export interface LoginStarted {
+  sso: string;
+  alreadyLoggedIn: boolean;
+  verificationUri?: string;
+  verificationUriComplete?: string;
+  userCode?: string;
+  expiresAt?: string;
+}
+
+export interface EnvInfo {
+  profile: string;
+  region: string;
+  url: string;
+  tokenFile: string;
+  token: string;
+}
+
+/** What the daemon offers its owner over the control socket. */
+export interface ControlApi {
+  status(): StatusReport;
+  login(sso: string | undefined, force: boolean): Promise<LoginStarted>;
+  waitLogin(sso: string): Promise<{ sso: string; expiresAt: string | null }>;
+  logout(): Promise<void>;
+  grant(profile: string, req: { for?: string; reason?: string; who?: string }): { profile: string; start: string; end: string; reason: string };
+  revoke(profile: string): Promise<void>;
+  env(profile: string): EnvInfo;
+  /** The credentials JSON the endpoint would serve (for credential-process). */
+  credentials(profile: string): Promise<{ AccessKeyId: string; SecretAccessKey: string; Token: string; Expiration: string }>;
+  /** Subscribe to state changes; returns the unsubscribe function. */
+  subscribe(listener: (event: { type: string } & Record<string, unknown>) => void): () => void;
+}
+
+const CLIENT_ERRORS = new Set(["Usage", "UnknownProfile", "GrantRefused", "PolicyInvalid", "PolicyTooLarge", "OutsideHours"]);
+
+function statusOf(err: S3jitError): number {
+  if (CLIENT_ERRORS.has(err.code)) return 400;
+  if (err.code === "LoginRequired" || err.code === "WindowClosed") return 403;
+  if (err.code === "LoginExpired" || err.code === "LoginDenied") return 401;
+  if (err.code === "UpstreamError" || err.code === "MintPending") return 503;
+  return 500;
+}
+
+/**
+ * The control API on a unix socket. The socket file is 0600 inside a 0700 folder, so only the
+ * owner can connect; messages here may be detailed because only the owner reads them.
+ */
+export async function createControlServer(api: ControlApi, socketPath: string): Promise<{ close(): Promise<void> }> {
+  // forceCloseConnections: event streams never go idle, and shutdown must not wait for them.
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 16 * 1024, forceCloseConnections: true });
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof S3jitError) return reply.code(statusOf(err)).send({ code: err.code, message: err.message });
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status && status < 500) return reply.code(status).send({ code: "BadRequest", message: (err as Error).message });
+    return reply.code(500).send({ code: "InternalError", message: "internal error; see the daemon's log" });
+  });
+
+  const body = (b: unknown): Record<string, unknown> => (b && typeof b === "object" ? (b as Record<string, unknown>) : {});
+  const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+  app.get("/v1/status", async () => api.status());
+  app.post("/v1/login", async (req) => {
+    const b = body(req.body);
+    return api.login(str(b.sso), b.force === true);
+  });
+  app.post("/v1/login/wait", async (req) => api.waitLogin(str(body(req.body).sso) ?? ""));
+  app.post("/v1/logout", async () => {
+    await api.logout();
+    return { ok: true };
+  });
+  app.post("/v1/grant", async (req) => {
+    const b = body(req.body);
+    return api.grant(str(b.profile) ?? "", { for: str(b.for), reason: str(b.reason), who: str(b.who) });
+  });
+  app.post("/v1/revoke", async (req) => {
+    await api.revoke(str(body(req.body).profile) ?? "");
+    return { ok: true };
+  });
+  app.get<{ Params: { profile: string } }>("/v1/env/:profile", async (req) => api.env(req.params.profile));
+  app.get<{ Params: { profile: string } }>("/v1/credentials/:profile", async (req) => api.credentials(req.params.profile));
+  app.get("/v1/events", (req, reply: FastifyReply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store", Connection: "keep-alive" });
+    res.write(": s3jit events\n\n");
+    const unsubscribe = api.subscribe((event) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
+    req.raw.on("close", unsubscribe);
+  });
+
+  // A stale socket from a crashed daemon blocks listen(); the caller has checked nobody answers on it.
+  if (existsSync(socketPath)) unlinkSync(socketPath);
+  await app.listen({ path: socketPath });
+  chmodSync(socketPath, 0o600);
+  return {
+    close: async () => {
+      await app.close();
+    },
+  };
+}

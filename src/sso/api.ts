@@ -1,0 +1,183 @@
+import type { AwsCredentials } from "../types.js";
+import { S3jitError, UpstreamError } from "../errors.js";
+
+/**
+ * The IAM Identity Center calls s3jit makes, over the real AWS SDK. The SDK is imported lazily so
+ * CLI commands that never talk to AWS (status, env) start fast. Endpoints come from the SDK's own
+ * AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC variables: the sandbox needs no code path here.
+ */
+export interface Registration {
+  clientId: string;
+  clientSecret: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+export interface DeviceAuthorization {
+  deviceCode: string;
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete: string;
+  /** Epoch ms when the code expires. */
+  expiresAt: number;
+  intervalSeconds: number;
+}
+
+export interface TokenGrant {
+  accessToken: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  refreshToken?: string;
+}
+
+/** Errors of CreateToken that drive the device-code polling loop. */
+export type TokenPollError = "AuthorizationPending" | "SlowDown" | "ExpiredToken" | "AccessDenied" | "InvalidGrant";
+
+export class TokenPollFailure extends S3jitError {
+  constructor(readonly reason: TokenPollError) {
+    super(reason, `IAM Identity Center answered ${reason}`);
+  }
+}
+
+export interface SsoApi {
+  registerClient(region: string, scopes: string[]): Promise<Registration>;
+  startDeviceAuthorization(region: string, reg: Registration, startUrl: string): Promise<DeviceAuthorization>;
+  createTokenFromDeviceCode(region: string, reg: Registration, deviceCode: string): Promise<TokenGrant>;
+  refreshToken(region: string, reg: Registration, refreshToken: string): Promise<TokenGrant>;
+  getRoleCredentials(region: string, accessToken: string, accountId: string, roleName: string): Promise<AwsCredentials>;
+  logout(region: string, accessToken: string): Promise<void>;
+}
+
+type OidcModule = typeof import("@aws-sdk/client-sso-oidc");
+type SsoModule = typeof import("@aws-sdk/client-sso");
+
+const POLL_ERRORS: Record<string, TokenPollError> = {
+  AuthorizationPendingException: "AuthorizationPending",
+  SlowDownException: "SlowDown",
+  ExpiredTokenException: "ExpiredToken",
+  AccessDeniedException: "AccessDenied",
+  InvalidGrantException: "InvalidGrant",
+};
+
+export class AwsSsoApi implements SsoApi {
+  private oidcMod?: Promise<OidcModule>;
+  private ssoMod?: Promise<SsoModule>;
+  private readonly oidcClients = new Map<string, InstanceType<OidcModule["SSOOIDCClient"]>>();
+  private readonly ssoClients = new Map<string, InstanceType<SsoModule["SSOClient"]>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  private async oidc(region: string) {
+    this.oidcMod ??= import("@aws-sdk/client-sso-oidc");
+    const mod = await this.oidcMod;
+    let client = this.oidcClients.get(region);
+    if (!client) {
+      client = new mod.SSOOIDCClient({ region });
+      this.oidcClients.set(region, client);
+    }
+    return { mod, client };
+  }
+
+  private async sso(region: string) {
+    this.ssoMod ??= import("@aws-sdk/client-sso");
+    const mod = await this.ssoMod;
+    let client = this.ssoClients.get(region);
+    if (!client) {
+      client = new mod.SSOClient({ region });
+      this.ssoClients.set(region, client);
+    }
+    return { mod, client };
+  }
+
+  async registerClient(region: string, scopes: string[]): Promise<Registration> {
+    const { mod, client } = await this.oidc(region);
+    const out = await call(() => client.send(new mod.RegisterClientCommand({ clientName: "s3jit", clientType: "public", scopes })));
+    if (!out.clientId || !out.clientSecret) throw new UpstreamError("IAM Identity Center returned an incomplete client registration");
+    return { clientId: out.clientId, clientSecret: out.clientSecret, expiresAt: (out.clientSecretExpiresAt ?? 0) * 1000 };
+  }
+
+  async startDeviceAuthorization(region: string, reg: Registration, startUrl: string): Promise<DeviceAuthorization> {
+    const { mod, client } = await this.oidc(region);
+    const out = await call(() =>
+      client.send(new mod.StartDeviceAuthorizationCommand({ clientId: reg.clientId, clientSecret: reg.clientSecret, startUrl })),
+    );
+    if (!out.deviceCode || !out.userCode || !out.verificationUri) throw new UpstreamError("IAM Identity Center returned an incomplete device authorization");
+    return {
+      deviceCode: out.deviceCode,
+      userCode: out.userCode,
+      verificationUri: out.verificationUri,
+      verificationUriComplete: out.verificationUriComplete ?? out.verificationUri,
+      expiresAt: this.now() + (out.expiresIn ?? 600) * 1000,
+      intervalSeconds: out.interval ?? 5,
+    };
+  }
+
+  async createTokenFromDeviceCode(region: string, reg: Registration, deviceCode: string): Promise<TokenGrant> {
+    return this.createToken(region, reg, { grantType: "urn:ietf:params:oauth:grant-type:device_code", deviceCode });
+  }
+
+  async refreshToken(region: string, reg: Registration, refreshToken: string): Promise<TokenGrant> {
+    return this.createToken(region, reg, { grantType: "refresh_token", refreshToken });
+  }
+
+  private async createToken(region: string, reg: Registration, input: { grantType: string; deviceCode?: string; refreshToken?: string }): Promise<TokenGrant> {
+    const { mod, client } = await this.oidc(region);
+    let out;
+    try {
+      out = await client.send(new mod.CreateTokenCommand({ clientId: reg.clientId, clientSecret: reg.clientSecret, ...input }));
+    } catch (err) {
+      const reason = POLL_ERRORS[errorName(err)];
+      if (reason) throw new TokenPollFailure(reason);
+      throw upstream(err);
+    }
+    if (!out.accessToken) throw new UpstreamError("IAM Identity Center returned no access token");
+    return {
+      accessToken: out.accessToken,
+      expiresAt: this.now() + (out.expiresIn ?? 3600) * 1000,
+      ...(out.refreshToken ? { refreshToken: out.refreshToken } : {}),
+    };
+  }
+
+  async getRoleCredentials(region: string, accessToken: string, accountId: string, roleName: string): Promise<AwsCredentials> {
+    const { mod, client } = await this.sso(region);
+    let out;
+    try {
+      out = await client.send(new mod.GetRoleCredentialsCommand({ accessToken, accountId, roleName }));
+    } catch (err) {
+      if (errorName(err) === "UnauthorizedException") throw new TokenPollFailure("ExpiredToken");
+      throw upstream(err);
+    }
+    const c = out.roleCredentials;
+    if (!c?.accessKeyId || !c.secretAccessKey || !c.sessionToken || !c.expiration) {
+      throw new UpstreamError("IAM Identity Center returned incomplete role credentials");
+    }
+    // GetRoleCredentials reports expiration in epoch milliseconds (unlike STS's ISO strings).
+    return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
+  }
+
+  async logout(region: string, accessToken: string): Promise<void> {
+    const { mod, client } = await this.sso(region);
+    await call(() => client.send(new mod.LogoutCommand({ accessToken })));
+  }
+}
+
+function errorName(err: unknown): string {
+  return typeof err === "object" && err !== null && "name" in err ? String((err as { name: unknown }).name) : "";
+}
+
+/** Keep only the error's name and status: SDK messages can echo request fields. */
+export function upstream(err: unknown): S3jitError {
+  if (err instanceof S3jitError) return err;
+  const name = errorName(err) || "NetworkError";
+  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  const throttled = /Throttl|TooManyRequests|SlowDown/i.test(name);
+  return new UpstreamError(`AWS call failed: ${name}${status ? ` (HTTP ${status})` : ""}`, throttled ? 2 : 1);
+}
+
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw upstream(err);
+  }
+}

@@ -1,0 +1,236 @@
+import type { Clock } from "../clock.js";
+import type { SsoConfig } from "../config/types.js";
+import { LoginRequiredError, S3jitError, UsageError } from "../errors.js";
+import type { AwsCredentials } from "../types.js";
+import { TokenPollFailure, type DeviceAuthorization, type Registration, type SsoApi, type TokenGrant } from "./api.js";
+
+/** What the keychain holds per IAM Identity Center instance. */
+export interface StoredLogin {
+  startUrl: string;
+  region: string;
+  registration: Registration;
+  token?: TokenGrant;
+}
+
+/** The slice of the secret facade this module needs. */
+export interface LoginVault {
+  take<T>(kind: string, owner: string, now: number): T | null;
+  put(kind: string, owner: string, value: unknown, expiresAt: number): Promise<void>;
+  remove(kind: string, owner: string): Promise<void>;
+}
+
+export interface LoginPrompt {
+  sso: string;
+  verificationUri: string;
+  verificationUriComplete: string;
+  userCode: string;
+  /** ISO 8601 UTC. */
+  expiresAt: string;
+}
+
+export interface LoginState {
+  loggedIn: boolean;
+  /** ISO time the access token (or, with a refresh token, the registration) ends. */
+  expiresAt: string | null;
+  loginPending: boolean;
+}
+
+interface PendingLogin {
+  prompt: LoginPrompt;
+  done: Promise<void>;
+}
+
+const KIND = "sso-login";
+/** Refresh the access token this long before it expires, so no request waits on it. */
+const REFRESH_AHEAD_MS = 5 * 60_000;
+/** Reuse GetRoleCredentials results until this close to their end. */
+const ROLE_CREDS_MARGIN_MS = 5 * 60_000;
+
+/**
+ * IAM Identity Center logins: one flow at a time per instance, tokens kept in the keychain and
+ * refreshed with the refresh token, so a user logs in once per registration, not once per hour.
+ */
+export class SsoLogins {
+  private readonly pending = new Map<string, PendingLogin>();
+  private readonly refreshing = new Map<string, Promise<string>>();
+  private readonly roleCreds = new Map<string, AwsCredentials>();
+
+  constructor(
+    private readonly deps: {
+      api: SsoApi;
+      vault: LoginVault;
+      clock: Clock;
+      sso: () => Record<string, SsoConfig>;
+      sleep?: (ms: number) => Promise<void>;
+      onLogin?: (sso: string, ok: boolean, detail?: string) => void;
+    },
+  ) {}
+
+  private config(name: string): SsoConfig {
+    const sso = this.deps.sso();
+    const cfg = sso[name];
+    if (!cfg) throw new UsageError(`no [sso.${name}] in the config (known: ${Object.keys(sso).join(", ") || "none"})`);
+    return cfg;
+  }
+
+  /** A stored login, only if it belongs to the configured instance (config may have changed). */
+  private stored(name: string): StoredLogin | null {
+    const cfg = this.config(name);
+    const s = this.deps.vault.take<StoredLogin>(KIND, name, this.deps.clock.now());
+    if (!s || s.startUrl !== cfg.startUrl || s.region !== cfg.region) return null;
+    return s;
+  }
+
+  state(name: string): LoginState {
+    const s = this.stored(name);
+    const now = this.deps.clock.now();
+    const token = s?.token;
+    const usable = !!token && (token.expiresAt > now || (!!token.refreshToken && s!.registration.expiresAt > now));
+    const end = token ? (token.refreshToken ? s!.registration.expiresAt : token.expiresAt) : null;
+    return { loggedIn: usable, expiresAt: usable && end ? new Date(end).toISOString() : null, loginPending: this.pending.has(name) };
+  }
+
+  /** A valid access token, refreshed silently where possible; LoginRequiredError otherwise. */
+  async accessToken(name: string): Promise<string> {
+    const s = this.stored(name);
+    const now = this.deps.clock.now();
+    if (s?.token && s.token.expiresAt - now > REFRESH_AHEAD_MS) return s.token.accessToken;
+    if (!s?.token?.refreshToken) {
+      if (s?.token && s.token.expiresAt > now) return s.token.accessToken;
+      throw new LoginRequiredError(name);
+    }
+    let inflight = this.refreshing.get(name);
+    if (!inflight) {
+      inflight = this.refresh(name, s, s.token.refreshToken).finally(() => this.refreshing.delete(name));
+      this.refreshing.set(name, inflight);
+    }
+    return inflight;
+  }
+
+  private async refresh(name: string, s: StoredLogin, refreshToken: string): Promise<string> {
+    try {
+      const grant = await this.deps.api.refreshToken(s.region, s.registration, refreshToken);
+      // Some issuers rotate the refresh token, some do not: keep the old one when none comes back.
+      const token = { ...grant, refreshToken: grant.refreshToken ?? refreshToken };
+      await this.save(name, { ...s, token });
+      return token.accessToken;
+    } catch (err) {
+      if (err instanceof TokenPollFailure) {
+        await this.save(name, { startUrl: s.startUrl, region: s.region, registration: s.registration });
+        throw new LoginRequiredError(name);
+      }
+      // A network failure while the old token still works: keep using it.
+      if (s.token && s.token.expiresAt > this.deps.clock.now()) return s.token.accessToken;
+      throw err;
+    }
+  }
+
+  private async save(name: string, s: StoredLogin): Promise<void> {
+    const end = s.token?.refreshToken ? s.registration.expiresAt : (s.token?.expiresAt ?? s.registration.expiresAt);
+    await this.deps.vault.put(KIND, name, s, Math.min(end, s.registration.expiresAt));
+  }
+
+  /**
+   * Start a device-code login, or return the one already under way: however many callers ask,
+   * one flow runs, so the user sees one code and one browser tab.
+   */
+  async startLogin(name: string): Promise<LoginPrompt> {
+    const existing = this.pending.get(name);
+    if (existing) return existing.prompt;
+    const cfg = this.config(name);
+    const now = this.deps.clock.now();
+    const prev = this.deps.vault.take<StoredLogin>(KIND, name, now);
+    const registration =
+      prev && prev.startUrl === cfg.startUrl && prev.region === cfg.region && prev.registration.expiresAt - now > 3600_000
+        ? prev.registration
+        : await this.deps.api.registerClient(cfg.region, cfg.scopes);
+    const auth = await this.deps.api.startDeviceAuthorization(cfg.region, registration, cfg.startUrl);
+    const prompt: LoginPrompt = {
+      sso: name,
+      verificationUri: auth.verificationUri,
+      verificationUriComplete: auth.verificationUriComplete,
+      userCode: auth.userCode,
+      expiresAt: new Date(auth.expiresAt).toISOString(),
+    };
+    const done = this.poll(name, cfg, registration, auth).finally(() => this.pending.delete(name));
+    // Nobody may be waiting (the CLI was interrupted); the outcome is reported through onLogin.
+    done.catch(() => {});
+    this.pending.set(name, { prompt, done });
+    return prompt;
+  }
+
+  /** Resolves when the login under way completes; rejects when it fails or expires. */
+  async waitLogin(name: string): Promise<LoginState> {
+    const p = this.pending.get(name);
+    if (p) await p.done;
+    const st = this.state(name);
+    if (!st.loggedIn) throw new LoginRequiredError(name);
+    return st;
+  }
+
+  private async poll(name: string, cfg: SsoConfig, registration: Registration, auth: DeviceAuthorization): Promise<void> {
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    let interval = auth.intervalSeconds;
+    let first = true;
+    try {
+      for (;;) {
+        if (!first) await sleep(interval * 1000);
+        first = false;
+        if (this.deps.clock.now() >= auth.expiresAt) throw new S3jitError("LoginExpired", "the login code expired before it was approved: run `s3jit login` again");
+        try {
+          const token = await this.deps.api.createTokenFromDeviceCode(cfg.region, registration, auth.deviceCode);
+          await this.save(name, { startUrl: cfg.startUrl, region: cfg.region, registration, token });
+          this.roleCreds.clear();
+          this.deps.onLogin?.(name, true);
+          return;
+        } catch (err) {
+          if (!(err instanceof TokenPollFailure)) throw err;
+          if (err.reason === "AuthorizationPending") continue;
+          // RFC 8628 §3.5: on slow_down the interval grows by 5 seconds for this and later polls.
+          if (err.reason === "SlowDown") {
+            interval += 5;
+            continue;
+          }
+          if (err.reason === "ExpiredToken") throw new S3jitError("LoginExpired", "the login code expired before it was approved: run `s3jit login` again");
+          throw new S3jitError("LoginDenied", "the login was denied in the browser");
+        }
+      }
+    } catch (err) {
+      this.deps.onLogin?.(name, false, err instanceof S3jitError ? err.code : "Error");
+      throw err;
+    }
+  }
+
+  /** Base credentials of the permission set's role, reused until shortly before they end. */
+  async roleCredentials(name: string, accountId: string, roleName: string): Promise<AwsCredentials> {
+    const key = `${name}/${accountId}/${roleName}`;
+    const now = this.deps.clock.now();
+    const cached = this.roleCreds.get(key);
+    if (cached && cached.expiration - now > ROLE_CREDS_MARGIN_MS) return cached;
+    const cfg = this.config(name);
+    const token = await this.accessToken(name);
+    try {
+      const creds = await this.deps.api.getRoleCredentials(cfg.region, token, accountId, roleName);
+      this.roleCreds.set(key, creds);
+      return creds;
+    } catch (err) {
+      if (err instanceof TokenPollFailure) {
+        // The portal no longer accepts the token (signed out elsewhere): the user must log in.
+        const s = this.stored(name);
+        if (s) await this.save(name, { startUrl: s.startUrl, region: s.region, registration: s.registration });
+        throw new LoginRequiredError(name);
+      }
+      throw err;
+    }
+  }
+
+  async logout(name: string): Promise<void> {
+    const s = this.stored(name);
+    this.roleCreds.clear();
+    await this.deps.vault.remove(KIND, name);
+    if (s?.token && s.token.expiresAt > this.deps.clock.now()) {
+      // Best effort: the local token is gone either way.
+      await this.deps.api.logout(s.region, s.token.accessToken).catch(() => {});
+    }
+  }
+}
