@@ -1,0 +1,138 @@
+/**
+ * `npm run demo`: s3jit's main job end to end on the local AWS sandbox, no AWS account needed.
+ * Everything lives in a temporary folder (XDG_* point there); nothing touches your keychain or
+ * ~/.aws. With --once (or without a terminal) it exits after the transcript.
+ */
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
+import { startSandbox } from "../test/sandbox/server.js";
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const CLI = path.join(ROOT, "bin", "s3jit.js");
+const once = process.argv.includes("--once") || !process.stdin.isTTY;
+const bold = (s: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[0m` : s);
+const step = (n: number, s: string) => console.log(`\n${bold(`── ${n}. ${s}`)}`);
+const show = (s: string) => console.log(s.trimEnd().replace(/^/gm, "   "));
+
+const dir = mkdtempSync(path.join(tmpdir(), "s3jit-demo-"));
+const sandbox = await startSandbox({ autoApprove: true });
+const env: NodeJS.ProcessEnv = { ...process.env };
+for (const k of Object.keys(env)) if (k.startsWith("AWS_") || k.startsWith("XDG_")) delete env[k];
+Object.assign(env, {
+  XDG_CONFIG_HOME: path.join(dir, "config"),
+  XDG_DATA_HOME: path.join(dir, "data"),
+  XDG_STATE_HOME: path.join(dir, "state"),
+  XDG_CACHE_HOME: path.join(dir, "cache"),
+  XDG_RUNTIME_DIR: path.join(dir, "run"),
+  AWS_ENDPOINT_URL_STS: sandbox.url,
+  AWS_ENDPOINT_URL_SSO: sandbox.url,
+  AWS_ENDPOINT_URL_SSO_OIDC: sandbox.url,
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+});
+const configFile = path.join(dir, "config", "s3jit", "config.toml");
+mkdirSync(path.dirname(configFile), { recursive: true, mode: 0o700 });
+mkdirSync(env.XDG_RUNTIME_DIR!, { recursive: true, mode: 0o700 });
+writeFileSync(
+  configFile,
+  `# The demo's config: one IAM Identity Center instance and one read-only profile.
+[daemon]
+port = 0              # any free loopback port
+keychain = "memory"   # the demo leaves your keychain alone
+
+[sso.corp]
+start_url = "https://corp.awsapps.com/start"
+region = "eu-west-1"
+
+[profile.audit]
+sso = "corp"
+account_id = "123456789012"
+sso_role = "S3JitBase"
+region = "eu-west-1"
+scope = ["audit-logs/2026/", "reports"]
+window = "30m"
+max_window = "2h"
+session_ttl = "1h"
+`,
+);
+
+let daemon: ChildProcess | undefined;
+async function cleanup(code: number): Promise<never> {
+  daemon?.kill("SIGTERM");
+  await sandbox.close();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(code);
+}
+
+async function s3jit(args: string[], quiet = false): Promise<string> {
+  if (!quiet) console.log(`   $ s3jit ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ")}`);
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env });
+    if (!quiet) show(stderr + stdout);
+    return stdout;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; code?: number };
+    show(`${e.stderr ?? ""}${e.stdout ?? ""}(exit ${e.code})`);
+    throw err;
+  }
+}
+
+try {
+  console.log(bold("s3jit demo: just-in-time, read-only S3 credentials from IAM Identity Center"));
+  console.log(`   local AWS sandbox (STS, SSO-OIDC, SSO portal) on ${sandbox.url}; files in ${dir}`);
+
+  step(1, "Start the daemon (what launchd/systemd would do)");
+  console.log(`   $ s3jit daemon   (config: ${configFile})`);
+  daemon = spawn(process.execPath, [CLI, "daemon"], { env, stdio: ["ignore", "inherit", "inherit"] });
+  const socket = path.join(env.XDG_RUNTIME_DIR!, "s3jit", "control.sock");
+  for (let i = 0; !existsSync(socket); i++) {
+    if (i > 200 || daemon.exitCode !== null) throw new Error("the daemon did not start");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await s3jit(["status"]);
+
+  step(2, "Log in with IAM Identity Center (the sandbox approves the code as a user would in the browser)");
+  await s3jit(["login", "--no-browser"]);
+
+  step(3, "Open a 30-minute access window for the profile");
+  await s3jit(["grant", "audit", "--for", "30m", "--reason", "demo: read last month's audit logs"]);
+
+  step(4, "Point any AWS SDK at the daemon");
+  await s3jit(["env", "audit"]);
+  const vars = JSON.parse(await s3jit(["env", "audit", "--json"], true)) as { set: Record<string, string>; unset: string[] };
+
+  step(5, "A real AWS SDK for JavaScript v3 program, configured only by those variables");
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...vars.set, AWS_ENDPOINT_URL_STS: sandbox.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+  for (const k of vars.unset) delete childEnv[k];
+  const { stdout } = await run(process.execPath, [path.join(ROOT, "test/fixtures/js-sdk-identity.mjs")], { env: childEnv, cwd: ROOT });
+  const got = JSON.parse(stdout) as { accessKeyId: string; expiration: string; arn: string };
+  show(`credentials: ${got.accessKeyId} (expires ${got.expiration}, never after the window)\nSTS says the caller is: ${got.arn}`);
+  const mint = sandbox.requests.filter((r) => r.action === "GetScopedCredentials").at(-1);
+  show(`the session policy s3jit sent to STS (DurationSeconds=${String(mint?.params.DurationSeconds)}):\n${JSON.stringify(JSON.parse(String(mint?.params.Policy)), null, 2)}`);
+
+  step(6, "Status");
+  await s3jit(["status"]);
+
+  step(7, "Revoke: the window closes and the next request is refused");
+  await s3jit(["revoke", "audit"]);
+  const refused = await fetch(vars.set.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: vars.set.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
+  show(`GET ${vars.set.AWS_CONTAINER_CREDENTIALS_FULL_URI} → ${refused.status} ${await refused.text()}`);
+
+  if (once) {
+    console.log(`\n${bold("demo complete")}`);
+    await cleanup(0);
+  }
+  await s3jit(["grant", "audit", "--for", "30m", "--reason", "demo: try your own tools"], true);
+  console.log(`\n${bold("The daemon keeps running with a fresh 30-minute window. In another terminal:")}`);
+  show(`export S3JIT_DEMO=1\n` + Object.entries(vars.set).map(([k, v]) => `export ${k}='${v}'`).join("\n") + `\nexport AWS_ENDPOINT_URL_STS=${sandbox.url}\nunset ${vars.unset.join(" ")}`);
+  console.log("   Press Ctrl-C to stop and clean up.");
+  process.on("SIGINT", () => void cleanup(0));
+  process.on("SIGTERM", () => void cleanup(0));
+} catch (err) {
+  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  await cleanup(1);
+}

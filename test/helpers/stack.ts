@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startSandbox, type Sandbox, type SandboxOptions } from "../sandbox/server.js";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI = path.join(ROOT, "bin", "s3jit.js");
+
+export interface StackOptions {
+  /** Extra [profile.*] / [sso.*] TOML appended to the generated config. */
+  extraToml?: string;
+  /** Replace the default profile section. */
+  profileToml?: string;
+  keychain?: "memory" | "os";
+  sandbox?: SandboxOptions;
+  /** Extra environment for the daemon (e.g. a broken D-Bus address). */
+  daemonEnv?: NodeJS.ProcessEnv;
+  startDaemon?: boolean;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Stack {
+  dir: string;
+  sandbox: Sandbox;
+  /** The environment every s3jit process of this stack runs with (XDG folders in `dir`). */
+  env: NodeJS.ProcessEnv;
+  configFile: string;
+  daemon?: ChildProcess;
+  daemonLog: () => string;
+  cli(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<CliResult>;
+  startDaemon(extraEnv?: NodeJS.ProcessEnv): Promise<ChildProcess>;
+  stopDaemon(signal?: NodeJS.Signals): Promise<number | null>;
+  /** `s3jit env PROFILE --json` applied to a clean environment. */
+  clientEnv(profile: string): Promise<NodeJS.ProcessEnv>;
+  close(): Promise<void>;
+}
+
+export const PROFILE_TOML = `
+[profile.audit]
+sso = "corp"
+account_id = "123456789012"
+sso_role = "S3JitBase"
+region = "eu-west-1"
+scope = ["audit-logs/2026/", "reports"]
+window = "30m"
+max_window = "2h"
+session_ttl = "1h"
+`;
+
+/** The environment a child starts from: the test runner's, minus anything that points at AWS. */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith("AWS_") || k.startsWith("XDG_") || k === "S3JIT_CONFIG") continue;
+    env[k] = v;
+  }
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  return env;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  // Short folder names: the control socket path must stay under the 108-byte unix limit.
+  const dir = mkdtempSync(path.join(tmpdir(), "s3jit-"));
+  const sandbox = await startSandbox({ autoApprove: true, ...opts.sandbox });
+  const env: NodeJS.ProcessEnv = {
+    ...cleanEnv(),
+    HOME: path.join(dir, "home"),
+    XDG_CONFIG_HOME: path.join(dir, "config"),
+    XDG_DATA_HOME: path.join(dir, "data"),
+    XDG_STATE_HOME: path.join(dir, "state"),
+    XDG_CACHE_HOME: path.join(dir, "cache"),
+    XDG_RUNTIME_DIR: path.join(dir, "run"),
+    AWS_ENDPOINT_URL_STS: sandbox.url,
+    AWS_ENDPOINT_URL_SSO: sandbox.url,
+    AWS_ENDPOINT_URL_SSO_OIDC: sandbox.url,
+    // Keep the real keychain session (D-Bus) reachable for keychain = "os" tests.
+    ...(process.env.DBUS_SESSION_BUS_ADDRESS ? { DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS } : {}),
+  };
+  for (const k of ["HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR"]) mkdirSync(env[k]!, { recursive: true, mode: 0o700 });
+  const configFile = path.join(dir, "config", "s3jit", "config.toml");
+  mkdirSync(path.dirname(configFile), { recursive: true, mode: 0o700 });
+  writeFileSync(
+    configFile,
+    `[daemon]\nport = 0\nkeychain = "${opts.keychain ?? "memory"}"\n\n[sso.corp]\nstart_url = "https://corp.awsapps.com/start"\nregion = "eu-west-1"\n` +
+      (opts.profileToml ?? PROFILE_TOML) +
+      (opts.extraToml ?? ""),
+  );
+
+  let daemon: ChildProcess | undefined;
+  let log = "";
+  const run = (args: string[], o: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...o.env }, stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      child.stdin.end(o.input ?? "");
+    });
+
+  const stack: Stack = {
+    dir,
+    sandbox,
+    env,
+    configFile,
+    get daemon() {
+      return daemon;
+    },
+    daemonLog: () => log,
+    cli: run,
+    async startDaemon(extraEnv = {}) {
+      log = "";
+      const child = spawn(process.execPath, [CLI, "daemon"], { env: { ...env, ...opts.daemonEnv, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
+      child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+      daemon = child;
+      const socket = path.join(env.XDG_RUNTIME_DIR!, "s3jit", "control.sock");
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}: ${log}`);
+        if (existsSync(socket)) {
+          const st = await run(["status", "--json"]);
+          if (st.code === 0) return child;
+        }
+        if (Date.now() > deadline) throw new Error(`daemon did not become ready: ${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stopDaemon(signal = "SIGTERM") {
+      const child = daemon;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+      const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+      child.kill(signal);
+      const code = await exited;
+      daemon = undefined;
+      return code;
+    },
+    async clientEnv(profile) {
+      const r = await run(["env", profile, "--json"]);
+      if (r.code !== 0) throw new Error(`s3jit env failed: ${r.stderr}`);
+      const vars = JSON.parse(r.stdout) as { set: Record<string, string>; unset: string[] };
+      const e: NodeJS.ProcessEnv = { ...cleanEnv(), HOME: env.HOME, AWS_CONFIG_FILE: path.join(dir, "none"), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "none"), ...vars.set };
+      for (const k of vars.unset) delete e[k];
+      return e;
+    },
+    async close() {
+      await stack.stopDaemon("SIGTERM").catch(() => {});
+      await sandbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (opts.startDaemon !== false) await stack.startDaemon();
+  return stack;
+}
