@@ -338,7 +338,8 @@ export class Broker {
 
   /** Forget every cached session (logout, config change). */
   async purgeAll(): Promise<void> {
-    await Promise.all(Object.keys(this.deps.config().profiles).map((p) => this.purge(p)));
+    const names = new Set([...Object.keys(this.deps.config().profiles), ...this.sessions.keys()]);
+    await Promise.all([...names].map((p) => this.purge(p)));
   }
 
   private async purge(name: string): Promise<void> {
