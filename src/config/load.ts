@@ -1,0 +1,246 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse, TomlError, type TomlTableWithoutBigInt } from "smol-toml";
+import { ConfigError } from "../errors.js";
+import { resolvePaths } from "../paths.js";
+import { awsConfigPath, readSsoSessions, type AwsSsoSession } from "./aws-config.js";
+import { formatDuration } from "./duration.js";
+import * as read from "./readers.js";
+import { Invalid, Section } from "./section.js";
+import { MODE_LIMITS, type Config, type DaemonConfig, type ProfileConfig, type SsoConfig } from "./types.js";
+
+export interface LoadOptions {
+  /** The AWS CLI config holding [sso-session] sections; default AWS_CONFIG_FILE, then ~/.aws/config. */
+  awsConfigFile?: string;
+  /** Where AWS_CONFIG_FILE is looked up; default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Defaults, chosen so that a profile with no timing keys is still a short, bounded grant. */
+const DEFAULTS = {
+  port: 17810,
+  keychain: "os",
+  /** One hour of access per grant, unless max_window is shorter (then max_window). */
+  window: 3600_000,
+  /** A working day: anything longer is standing access and should be a deliberate choice. */
+  maxWindow: 8 * 3600_000,
+  /** Valid in both modes (assume-role allows at most 1h); the mint also stops at the window's end. */
+  sessionTtl: 3600_000,
+} as const;
+
+/** Every IAM Identity Center client s3jit registers needs this scope to be issued refresh tokens. */
+const ACCESS_SCOPE = "sso:account:access";
+
+const TOP_KEYS = ["daemon", "sso", "profile"];
+const DAEMON_KEYS = ["port", "keychain"];
+const SSO_KEYS = ["start_url", "region", "auto_login", "registration_scopes", "aws_sso_session"];
+const PROFILE_KEYS = [
+  "sso", "account_id", "sso_role", "role_arn", "region", "scope", "kms_keys", "window", "max_window",
+  "session_ttl", "grant", "require_reason", "hours", "timezone", "source_identity",
+];
+
+/** Reads and validates config.toml; every problem is a ConfigError naming the file and the key. */
+export function loadConfig(file: string, opts: LoadOptions = {}): Config {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new ConfigError(abs, "file", missingFileReason(abs));
+    throw new ConfigError(abs, "file", `cannot be read (${code ?? String(err)}); s3jit needs to read its config file`);
+  }
+  return parseConfig(text, abs, opts);
+}
+
+export function parseConfig(text: string, file: string, opts: LoadOptions = {}): Config {
+  const abs = path.resolve(file);
+  const root = Section.root(abs, parseToml(text, abs), TOP_KEYS, "the top level");
+
+  const daemon = readDaemon(root.child("daemon", DAEMON_KEYS, "[daemon]"));
+
+  const awsSessions = lazyAwsSessions(awsConfigPath(opts.awsConfigFile, opts.env ?? process.env));
+  const sso: Record<string, SsoConfig> = Object.create(null);
+  for (const [name, section] of namedTables(root, "sso", SSO_KEYS)) {
+    sso[name] = readSso(section, name, awsSessions);
+  }
+
+  const profiles: Record<string, ProfileConfig> = Object.create(null);
+  for (const [name, section] of namedTables(root, "profile", PROFILE_KEYS)) {
+    profiles[name] = readProfile(section, name, sso);
+  }
+  return { file: abs, daemon, sso, profiles };
+}
+
+function parseToml(text: string, file: string): TomlTableWithoutBigInt {
+  try {
+    // "throw" refuses __proto__/constructor keys, which would otherwise name a profile that a
+    // lookup on a plain object finds by accident.
+    return parse(text, { unsafeKeyBehaviour: "throw" });
+  } catch (err) {
+    if (!(err instanceof TomlError)) throw err;
+    const what = err.message.split("\n")[0]?.replace(/^Invalid TOML document:\s*/, "") ?? "syntax error";
+    throw new ConfigError(
+      file,
+      `line ${err.line}`,
+      `${what} (column ${err.column}); this is not valid TOML: write key = "value" under [section] headers, like the example from \`s3jit init\``,
+    );
+  }
+}
+
+function missingFileReason(file: string): string {
+  const standard = resolvePaths().configFile;
+  const elsewhere = standard === file ? "" : `, or put it at the default place, ${standard}`;
+  return `no config file here; s3jit needs one: create it with \`s3jit init\` (or write ${file} by hand, see the README)${elsewhere}; S3JIT_CONFIG or --config names another file`;
+}
+
+function namedTables(root: Section, key: string, allowed: readonly string[]): [string, Section][] {
+  const map = root.namedChildren(key, `[${key}.NAME]`);
+  if (!map) return [];
+  return map.names().map((name) => {
+    if (!read.NAME.test(name)) map.fail(name, `is not a usable ${key} name; use ${read.NAME_RULE}`);
+    return [name, map.child(name, allowed, `[${key}.${name}]`) as Section];
+  });
+}
+
+function readDaemon(s: Section | undefined): DaemonConfig {
+  return {
+    port: s?.optional("port", read.integer(0, 65535, "the loopback port of the credentials endpoint; 0 = any free port")) ?? DEFAULTS.port,
+    keychain: s?.optional("keychain", read.oneOf(["os", "memory"] as const)) ?? DEFAULTS.keychain,
+  };
+}
+
+function readSso(s: Section, name: string, awsSessions: () => { file: string; sessions: Map<string, AwsSsoSession> }): SsoConfig {
+  const autoLogin = s.optional("auto_login", read.boolean) ?? false;
+  const sessionName = s.optional("aws_sso_session", read.matching(/^\S+$/, 'the NAME of an [sso-session NAME] in the AWS CLI config, like "corp"'));
+  if (sessionName === undefined) {
+    const startUrl = s.required("start_url", read.httpsUrl, 'start_url = "https://….awsapps.com/start" (or aws_sso_session = "NAME" to reuse the AWS CLI config)');
+    const region = s.required("region", read.region, 'region = "eu-west-1", the region of the IAM Identity Center instance');
+    const scopes = s.array("registration_scopes", read.registrationScope, 'OAuth scopes, like ["sso:account:access"]') ?? [];
+    return { name, startUrl, region, scopes: withAccessScope(scopes), autoLogin };
+  }
+
+  for (const key of ["start_url", "region", "registration_scopes"]) {
+    if (s.has(key)) s.fail(key, `set either aws_sso_session (to reuse [sso-session ${sessionName}] of the AWS CLI config) or start_url and region, not both`);
+  }
+  const fromAws = readAwsSession(sessionName, awsSessions);
+  if (fromAws instanceof Invalid) s.fail("aws_sso_session", fromAws.message);
+  return { name, ...fromAws, awsSsoSession: sessionName, autoLogin };
+}
+
+function readAwsSession(
+  name: string,
+  awsSessions: () => { file: string; sessions: Map<string, AwsSsoSession> },
+): { startUrl: string; region: string; scopes: string[] } | Invalid {
+  try {
+    const { file, sessions } = awsSessions();
+    const session = sessions.get(name);
+    const where = `[sso-session ${name}] in ${file}`;
+    if (!session) {
+      const known = [...sessions.keys()].join(", ") || "none";
+      return new Invalid(`there is no ${where} (sso-sessions there: ${known}); name one of them, or set start_url and region here instead`);
+    }
+    const field = <T>(key: string, value: unknown, reader: (v: unknown) => T): T => {
+      if (value === undefined) throw new Invalid(`${where} has no ${key}; add it there, or set start_url and region here instead`);
+      try {
+        return reader(value);
+      } catch (err) {
+        if (err instanceof Invalid) throw new Invalid(`${key} of ${where}: ${err.message}`);
+        throw err;
+      }
+    };
+    return {
+      startUrl: field("sso_start_url", session.startUrl, read.httpsUrl),
+      region: field("sso_region", session.region, read.region),
+      scopes: withAccessScope((session.registrationScopes ?? []).map((sc) => field("sso_registration_scopes", sc, read.registrationScope))),
+    };
+  } catch (err) {
+    if (err instanceof Invalid) return err;
+    throw err;
+  }
+}
+
+/** Reads the AWS CLI config at most once per load, and only if some [sso.X] asks for it. */
+function lazyAwsSessions(file: string): () => { file: string; sessions: Map<string, AwsSsoSession> } {
+  let cached: Map<string, AwsSsoSession> | undefined;
+  return () => {
+    if (!cached) {
+      try {
+        cached = readSsoSessions(file);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? String(err);
+        throw new Invalid(`cannot read the AWS CLI config ${file} (${code}); point AWS_CONFIG_FILE at it, or set start_url and region here instead`);
+      }
+    }
+    return { file, sessions: cached };
+  };
+}
+
+function withAccessScope(scopes: string[]): string[] {
+  return [...new Set([ACCESS_SCOPE, ...scopes])];
+}
+
+function readProfile(s: Section, name: string, sso: Record<string, SsoConfig>): ProfileConfig {
+  const ssoName = s.required("sso", read.string('the NAME of an [sso.NAME] table'), 'sso = "NAME", naming one of the [sso.NAME] tables');
+  if (!Object.hasOwn(sso, ssoName)) {
+    const known = Object.keys(sso).join(", ") || "none yet";
+    s.fail("sso", `${JSON.stringify(ssoName)} is not defined; add an [sso.${ssoName}] table or name a defined one (${known})`);
+  }
+  const accountId = s.required("account_id", read.accountId, 'account_id = "123456789012"');
+  const ssoRole = s.required("sso_role", read.roleName, 'sso_role = "NAME", the role your permission set gives you in that account');
+  const roleArn = s.optional("role_arn", read.roleArn);
+  const region = s.required("region", read.region, 'region = "eu-west-1", the region of the buckets (and of the STS endpoint used)');
+
+  const scope = s.array("scope", read.scopeEntry, 'buckets or bucket/prefix paths, like ["reports", "audit-logs/2026/"]');
+  if (scope === undefined) s.fail("scope", 'missing; set scope = ["bucket", "bucket/prefix/"], the data this profile may read');
+  if (scope.length === 0) s.fail("scope", 'is empty; name at least one bucket or bucket/prefix, like ["reports"]');
+  const kmsKeys = s.array("kms_keys", read.kmsKeyArn, "KMS key ARNs") ?? [];
+
+  const maxWindow = s.optional("max_window", read.duration) ?? DEFAULTS.maxWindow;
+  const window = s.optional("window", read.duration) ?? Math.min(DEFAULTS.window, maxWindow);
+  if (window > maxWindow) {
+    const which = s.has("max_window") ? "" : ", the default";
+    s.fail("window", `${formatDuration(window)} is longer than max_window (${formatDuration(maxWindow)}${which}); use a window of at most ${formatDuration(maxWindow)}, or raise max_window`);
+  }
+
+  const mode = roleArn === undefined ? "scoped" : "assumeRole";
+  const limits = MODE_LIMITS[mode];
+  const sessionTtl = s.optional("session_ttl", read.duration) ?? DEFAULTS.sessionTtl;
+  if (sessionTtl < limits.minTtl || sessionTtl > limits.maxTtl) {
+    const why = mode === "scoped"
+      ? "scoped mode (no role_arn) allows GetScopedCredentials sessions"
+      : "assume-role mode (role_arn is set) is role chaining, which allows sessions";
+    s.fail("session_ttl", `${formatDuration(sessionTtl)} is out of range: ${why} from ${formatDuration(limits.minTtl)} to ${formatDuration(limits.maxTtl)}`);
+  }
+
+  const hours = s.optional("hours", read.nonEmpty('the allowed hours, like "Mon-Fri 08:00-19:00"'));
+  const timezone = s.optional("timezone", read.timezone);
+  if (hours !== undefined && timezone === undefined) {
+    s.fail("timezone", `missing; hours = ${JSON.stringify(hours)} needs a timezone, an IANA name like "Europe/Berlin" or "UTC"`);
+  }
+
+  const sourceIdentity = s.optional("source_identity", read.boolean) ?? false;
+  if (sourceIdentity && roleArn === undefined) {
+    s.fail("source_identity", "applies to assume-role mode only; set role_arn (whose trust policy allows sts:SetSourceIdentity and sts:TagSession) or remove source_identity: scoped sessions keep the SSO user's identity anyway");
+  }
+
+  const profile: ProfileConfig = {
+    name,
+    sso: ssoName,
+    accountId,
+    ssoRole,
+    region,
+    scope,
+    kmsKeys,
+    window,
+    maxWindow,
+    sessionTtl,
+    grant: s.optional("grant", read.oneOf(["explicit", "on-demand"] as const)) ?? "explicit",
+    requireReason: s.optional("require_reason", read.boolean) ?? false,
+    sourceIdentity,
+  };
+  if (roleArn !== undefined) profile.roleArn = roleArn;
+  if (hours !== undefined) profile.hours = hours;
+  if (timezone !== undefined) profile.timezone = timezone;
+  return profile;
+}
