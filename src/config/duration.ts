@@ -34,12 +34,15 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-/** The inverse of parseDuration, to whole seconds (rounded down): 5400000 → "1h30m"; 0 or less → "0s". */
+/**
+ * The inverse of parseDuration, to whole seconds (rounded down): 5400000 → "1h30m"; 0 or less →
+ * "0s". Hours are not folded into days: "36h" reads more easily than "1d12h" next to AWS limits.
+ */
 export function formatDuration(ms: number): string {
   let rest = Math.floor(ms / 1000) * 1000;
   if (!(rest > 0)) return "0s";
   let out = "";
-  for (const [unit, unitMs] of UNITS) {
+  for (const [unit, unitMs] of UNITS.slice(1)) {
     const n = Math.floor(rest / unitMs);
     if (n > 0) out += `${n}${unit}`;
     rest -= n * unitMs;

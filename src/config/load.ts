@@ -90,8 +90,10 @@ function parseToml(text: string, file: string): TomlTableWithoutBigInt {
 
 function missingFileReason(file: string): string {
   const standard = resolvePaths().configFile;
-  const elsewhere = standard === file ? "" : `, or put it at the default place, ${standard}`;
-  return `no config file here; s3jit needs one: create it with \`s3jit init\` (or write ${file} by hand, see the README)${elsewhere}; S3JIT_CONFIG or --config names another file`;
+  const other = "or name another file with S3JIT_CONFIG or --config";
+  return standard === file
+    ? `not found; s3jit needs a config file here: create it with \`s3jit init\` (or by hand, see the README), ${other}`
+    : `not found; s3jit needs a config file: create this one, or ${standard} (the default place), with \`s3jit init\` or by hand (see the README), ${other}`;
 }
 
 function namedTables(root: Section, key: string, allowed: readonly string[]): [string, Section][] {
@@ -110,7 +112,7 @@ function readDaemon(s: Section | undefined): DaemonConfig {
   };
 }
 
-function readSso(s: Section, name: string, awsSessions: () => { file: string; sessions: Map<string, AwsSsoSession> }): SsoConfig {
+function readSso(s: Section, name: string, awsSessions: AwsSessions): SsoConfig {
   const autoLogin = s.optional("auto_login", read.boolean) ?? false;
   const sessionName = s.optional("aws_sso_session", read.matching(/^\S+$/, 'the NAME of an [sso-session NAME] in the AWS CLI config, like "corp"'));
   if (sessionName === undefined) {
@@ -130,7 +132,7 @@ function readSso(s: Section, name: string, awsSessions: () => { file: string; se
 
 function readAwsSession(
   name: string,
-  awsSessions: () => { file: string; sessions: Map<string, AwsSsoSession> },
+  awsSessions: AwsSessions,
 ): { startUrl: string; region: string; scopes: string[] } | Invalid {
   try {
     const { file, sessions } = awsSessions();
@@ -160,8 +162,11 @@ function readAwsSession(
   }
 }
 
+/** The [sso-session] sections of the AWS CLI config and the file they came from. */
+type AwsSessions = () => { file: string; sessions: Map<string, AwsSsoSession> };
+
 /** Reads the AWS CLI config at most once per load, and only if some [sso.X] asks for it. */
-function lazyAwsSessions(file: string): () => { file: string; sessions: Map<string, AwsSsoSession> } {
+function lazyAwsSessions(file: string): AwsSessions {
   let cached: Map<string, AwsSsoSession> | undefined;
   return () => {
     if (!cached) {

@@ -2,7 +2,7 @@ import type { ScopeEntry } from "./types.js";
 import { parseDuration } from "./duration.js";
 import { Invalid, describe, type Reader } from "./section.js";
 
-/** The value readers config.toml is checked with; each error says what is allowed. */
+// The value readers config.toml is checked with; each error says what was wrong and what is allowed.
 
 export function string(allowed: string): Reader<string> {
   return (v) => {
