@@ -1,0 +1,157 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../clock.js";
+import type { SsoConfig } from "../config/types.js";
+import { LoginRequiredError } from "../errors.js";
+import { startSandbox, type Sandbox } from "../../test/sandbox/server.js";
+import { AwsSsoApi } from "./api.js";
+import { SsoLogins, type LoginVault } from "./logins.js";
+
+/** A keychain stand-in with expiry, as the daemon's secret facade behaves. */
+function memoryVault(): LoginVault & { items: Map<string, { value: unknown; expiresAt: number }> } {
+  const items = new Map<string, { value: unknown; expiresAt: number }>();
+  return {
+    items,
+    take<T>(kind: string, owner: string, now: number) {
+      const it = items.get(`${kind}/${owner}`);
+      if (!it || it.expiresAt <= now) return null;
+      return structuredClone(it.value) as T;
+    },
+    async put(kind, owner, value, expiresAt) {
+      items.set(`${kind}/${owner}`, { value: structuredClone(value), expiresAt });
+    },
+    async remove(kind, owner) {
+      items.delete(`${kind}/${owner}`);
+    },
+  };
+}
+
+const SSO: Record<string, SsoConfig> = {
+  corp: { name: "corp", startUrl: "https://corp.awsapps.com/start", region: "eu-west-1", scopes: ["sso:account:access"], autoLogin: false },
+};
+
+describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
+  let sandbox: Sandbox;
+  let clock: ManualClock;
+  let sleeps: number[];
+  let logins: SsoLogins;
+  const saved = { oidc: process.env.AWS_ENDPOINT_URL_SSO_OIDC, sso: process.env.AWS_ENDPOINT_URL_SSO };
+
+  async function setup(opts: { autoApprove?: boolean; accessTokenTtlSeconds?: number; scopes?: string[] } = {}) {
+    clock = new ManualClock(Date.now());
+    sandbox = await startSandbox({ now: () => clock.now(), autoApprove: opts.autoApprove ?? false, accessTokenTtlSeconds: opts.accessTokenTtlSeconds ?? 3600 });
+    process.env.AWS_ENDPOINT_URL_SSO_OIDC = sandbox.url;
+    process.env.AWS_ENDPOINT_URL_SSO = sandbox.url;
+    sleeps = [];
+    const sso = { corp: { ...SSO.corp!, scopes: opts.scopes ?? ["sso:account:access"] } };
+    logins = new SsoLogins({
+      api: new AwsSsoApi(() => clock.now()),
+      vault: memoryVault(),
+      clock,
+      sso: () => sso,
+      // Time passes only when the test says so; record what the poller asked to wait.
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock.advance(ms);
+      },
+    });
+  }
+
+  beforeEach(() => {});
+  afterEach(async () => {
+    await sandbox?.close();
+    process.env.AWS_ENDPOINT_URL_SSO_OIDC = saved.oidc;
+    process.env.AWS_ENDPOINT_URL_SSO = saved.sso;
+    if (saved.oidc === undefined) delete process.env.AWS_ENDPOINT_URL_SSO_OIDC;
+    if (saved.sso === undefined) delete process.env.AWS_ENDPOINT_URL_SSO;
+  });
+
+  it("device flow: polls while pending, succeeds once approved, registers with sso:account:access", async () => {
+    await setup();
+    const prompt = await logins.startLogin("corp");
+    expect(prompt.userCode).toBeTruthy();
+    expect(prompt.verificationUriComplete).toContain("http");
+    // A second caller joins the same flow: one code, one browser tab.
+    expect((await logins.startLogin("corp")).userCode).toBe(prompt.userCode);
+    // Let a few polls see "pending", then approve.
+    while (sandbox.count("CreateToken") < 3) await new Promise((r) => setTimeout(r, 10));
+    sandbox.approve(prompt.userCode);
+    const st = await logins.waitLogin("corp");
+    expect(st.loggedIn).toBe(true);
+    expect(sandbox.count("RegisterClient")).toBe(1);
+    expect(sandbox.count("StartDeviceAuthorization")).toBe(1);
+    const reg = sandbox.requests.find((r) => r.action === "RegisterClient")!;
+    expect(reg.params.scopes).toEqual(["sso:account:access"]);
+    expect(await logins.accessToken("corp")).toBeTruthy();
+  });
+
+  it("device flow: SlowDown grows the interval by 5 seconds for later polls", async () => {
+    await setup();
+    sandbox.inject({ action: "CreateToken", status: 400, code: "SlowDownException", times: 1 });
+    const prompt = await logins.startLogin("corp");
+    while (sandbox.count("CreateToken") < 2) await new Promise((r) => setTimeout(r, 10));
+    sandbox.approve(prompt.userCode);
+    await logins.waitLogin("corp");
+    expect(sleeps.length).toBeGreaterThanOrEqual(1);
+    const base = sleeps[0]! - 5000;
+    expect(base).toBeGreaterThan(0);
+    expect(sleeps.every((ms) => ms === base + 5000)).toBe(true);
+  });
+
+  it("device flow: an unapproved code expires and the login fails with what to do", async () => {
+    await setup();
+    await logins.startLogin("corp");
+    await expect(logins.waitLogin("corp")).rejects.toThrow(/s3jit login/);
+    expect(logins.state("corp").loggedIn).toBe(false);
+    expect(logins.state("corp").loginPending).toBe(false);
+  });
+
+  it("refresh: an expired access token is refreshed silently with exactly one CreateToken call", async () => {
+    await setup({ autoApprove: true, accessTokenTtlSeconds: 600 });
+    await logins.startLogin("corp");
+    await logins.waitLogin("corp");
+    const first = await logins.accessToken("corp");
+    clock.advance(11 * 60_000);
+    const before = sandbox.count("CreateToken");
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => logins.accessToken("corp")));
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).not.toBe(first);
+    expect(sandbox.count("CreateToken") - before).toBe(1);
+    expect(sandbox.requests.filter((r) => r.action === "CreateToken").at(-1)!.params.grantType).toBe("refresh_token");
+    expect(sandbox.count("StartDeviceAuthorization")).toBe(1);
+  });
+
+  it("storm: 100 requests with an expired, unrefreshable login get LoginRequired at once and start no login", async () => {
+    // No registration scopes: the issuer hands out no refresh token.
+    await setup({ autoApprove: true, accessTokenTtlSeconds: 600, scopes: [] });
+    await logins.startLogin("corp");
+    await logins.waitLogin("corp");
+    clock.advance(11 * 60_000);
+    const devices = sandbox.count("StartDeviceAuthorization");
+    const results = await Promise.allSettled(Array.from({ length: 100 }, () => logins.roleCredentials("corp", "123456789012", "S3JitBase")));
+    expect(results.every((r) => r.status === "rejected" && r.reason instanceof LoginRequiredError)).toBe(true);
+    expect(sandbox.count("StartDeviceAuthorization")).toBe(devices);
+    expect(sandbox.count("GetRoleCredentials")).toBe(0);
+  });
+
+  it("role credentials come back with the portal's millisecond expiry and are reused", async () => {
+    await setup({ autoApprove: true });
+    await logins.startLogin("corp");
+    await logins.waitLogin("corp");
+    const a = await logins.roleCredentials("corp", "123456789012", "S3JitBase");
+    const b = await logins.roleCredentials("corp", "123456789012", "S3JitBase");
+    expect(a.expiration).toBeGreaterThan(clock.now() + 30 * 60_000);
+    expect(a.expiration).toBeLessThan(clock.now() + 13 * 3600_000);
+    expect(b.accessKeyId).toBe(a.accessKeyId);
+    expect(sandbox.count("GetRoleCredentials")).toBe(1);
+  });
+
+  it("logout calls the portal's Logout and forgets the token", async () => {
+    await setup({ autoApprove: true });
+    await logins.startLogin("corp");
+    await logins.waitLogin("corp");
+    await logins.logout("corp");
+    expect(sandbox.count("Logout")).toBe(1);
+    expect(logins.state("corp").loggedIn).toBe(false);
+    await expect(logins.accessToken("corp")).rejects.toBeInstanceOf(LoginRequiredError);
+  });
+});
