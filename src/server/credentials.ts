@@ -1,0 +1,218 @@
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { Session } from "../types.js";
+import { errorBody, MALFORMED, METHOD_NOT_ALLOWED, NOT_FOUND, rateLimited, REQUEST_REFUSED, toHttp, UNAUTHORIZED, type HttpError } from "./errors.js";
+import { isProfileName } from "./profile-name.js";
+import { RefusalLimiter, type RefusalLimiterOptions } from "./ratelimit.js";
+
+/** Where credentials come from (the broker); throws S3jitError subclasses to refuse. */
+export interface CredentialSource {
+  credentials(profile: string): Promise<Session>;
+}
+
+export interface Peer {
+  address: string;
+  port: number;
+}
+
+export interface EndpointEvents {
+  served?(profile: string, session: Session, peer: Peer): void;
+  /** `profile` is null when the request named no well-formed profile. */
+  refused?(profile: string | null, code: string, peer: Peer): void;
+}
+
+export interface CredentialsServerDeps {
+  source: CredentialSource;
+  tokens: { verify(profile: string, token: string): boolean };
+  /** 0 picks a free port. */
+  port: number;
+  events?: EndpointEvents;
+  logger?: Logger;
+  rateLimit?: RefusalLimiterOptions;
+}
+
+export interface CredentialsServer {
+  port: number;
+  url(profile: string): string;
+  close(): Promise<void>;
+}
+
+/** The container-credentials body every AWS SDK reads (DESIGN.md §2). */
+interface CredentialsBody {
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  Token: string;
+  Expiration: string;
+  AccountId: string;
+  RoleArn: string;
+}
+
+const str = { type: "string" } as const;
+const CREDENTIALS_SCHEMA = {
+  type: "object",
+  required: ["AccessKeyId", "SecretAccessKey", "Token", "Expiration", "AccountId", "RoleArn"],
+  properties: { AccessKeyId: str, SecretAccessKey: str, Token: str, Expiration: str, AccountId: str, RoleArn: str },
+} as const;
+
+type Serializer = (payload: unknown) => string;
+// A serializer set on the reply keeps fastify from appending "; charset=utf-8" to the
+// Content-Type: the header is exactly application/json, as DESIGN.md §2 pins it.
+const asIs: Serializer = (payload) => payload as string;
+
+/** Methods answered 405 on the credentials path; HEAD too, since it would run the whole GET. */
+const OTHER_METHODS = ["DELETE", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+
+// Slow clients are cut off within seconds: Node checks headersTimeout only every
+// connectionsCheckingInterval (30 s by default), so both are lowered.
+const HEADERS_TIMEOUT_MS = 5_000;
+const CHECK_INTERVAL_MS = 1_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const IDLE_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+// An SDK request carries a few hundred bytes of headers and no body.
+const MAX_HEADER_BYTES = 4096;
+const MAX_CONNECTIONS = 1024;
+
+/**
+ * `Expiration` exactly as YYYY-MM-DDTHH:MM:SSZ: the JS and Rust SDKs reject `+00:00`, and
+ * milliseconds are cut (rounded down, so the served time never passes the window's end).
+ */
+export function awsTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19) + "Z";
+}
+
+function peerOf(req: FastifyRequest): Peer {
+  return { address: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 };
+}
+
+/**
+ * The loopback credentials endpoint: its own fastify instance, 127.0.0.1 only. Cheap checks run
+ * first, so a flood of refused requests costs little; only a request with its profile's token
+ * reaches the credential source.
+ */
+export async function createCredentialsServer(deps: CredentialsServerDeps): Promise<CredentialsServer> {
+  const { source, tokens, events, logger } = deps;
+  const limiter = new RefusalLimiter(deps.rateLimit);
+  // Known after listen (port 0 picks one); a DNS-rebinding page sends its own name as Host.
+  let hostIp = "";
+  let hostName = "";
+
+  // The route schema's compiled serializer, fetched once: the 200 path does no per-request setup.
+  let serializeCredentials: Serializer | undefined;
+
+  function send(reply: FastifyReply, e: HttpError): FastifyReply {
+    reply.code(e.status).header("content-type", "application/json").header("cache-control", "no-store");
+    if (e.retryAfter !== undefined) reply.header("retry-after", String(e.retryAfter));
+    if (e.status === 405) reply.header("allow", "GET");
+    return reply.serializer(asIs).send(JSON.stringify(errorBody(e)));
+  }
+
+  function notify(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      // A listener's failure must not change the answer; its text may quote a session, so only the type is logged.
+      logger?.error({ error: (err as Error)?.name }, "credentials endpoint: event listener failed");
+    }
+  }
+
+  /** A refusal made before the token was checked: counted, and turned into 429 during a flood. */
+  function refuse(req: FastifyRequest, reply: FastifyReply, e: HttpError, profile: string): FastifyReply {
+    const verdict = limiter.refuse();
+    const named = isProfileName(profile) ? profile : null;
+    if (!verdict.limited) {
+      if (events?.refused) notify(() => events.refused?.(named, e.code, peerOf(req)));
+      return send(reply, e);
+    }
+    // One audit line when the lockout starts, not one per request of the flood.
+    if (verdict.started && events?.refused) notify(() => events.refused?.(named, "RateLimited", peerOf(req)));
+    return send(reply, rateLimited(verdict.retryAfterSeconds));
+  }
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024,
+    connectionTimeout: IDLE_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    exposeHeadRoutes: false,
+    http: {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: CHECK_INTERVAL_MS,
+    },
+    // A bad percent-encoding or an overlong parameter: malformed, and counted like other refusals.
+    frameworkErrors: (_err, req, reply) => refuse(req, reply, MALFORMED, ""),
+  });
+  app.server.maxConnections = MAX_CONNECTIONS;
+
+  app.setErrorHandler((err, _req, reply) => send(reply, toHttp(err)));
+  app.setNotFoundHandler((_req, reply) => send(reply, NOT_FOUND));
+
+  // Query strings are tolerated (routing ignores them); no SDK sends one and none changes the answer.
+  app.get<{ Params: { profile: string } }>(
+    "/v1/credentials/:profile",
+    { schema: { response: { 200: CREDENTIALS_SCHEMA } } },
+    async (req, reply) => {
+      const h = req.headers;
+      const profile = req.params.profile;
+      if (h.host !== hostIp && h.host !== hostName) return refuse(req, reply, REQUEST_REFUSED, profile);
+      // Browsers always send Sec-Fetch-Site (and Origin on cross-origin requests); proxies add
+      // X-Forwarded-For. Sec-Fetch-Mode alone is Node's own fetch, an SDK's legitimate client.
+      if (h.origin !== undefined || h["sec-fetch-site"] !== undefined || h["x-forwarded-for"] !== undefined) {
+        return refuse(req, reply, REQUEST_REFUSED, profile);
+      }
+      if (!isProfileName(profile)) return refuse(req, reply, MALFORMED, profile);
+      // Missing, wrong, another profile's, or an unknown profile: one answer for all (no oracle).
+      if (!tokens.verify(profile, h.authorization ?? "")) return refuse(req, reply, UNAUTHORIZED, profile);
+
+      let session: Session;
+      try {
+        session = await source.credentials(profile);
+      } catch (err) {
+        const e = toHttp(err);
+        if (e.status === 500) logger?.error({ error: (err as Error)?.name, code: (err as { code?: unknown })?.code }, "credentials endpoint: unexpected error");
+        // A mint still under way is not a refusal; everything else is worth an audit line.
+        if (e.code !== "MintPending" && events?.refused) notify(() => events.refused?.(profile, e.code, peerOf(req)));
+        return send(reply, e);
+      }
+      const body: CredentialsBody = {
+        AccessKeyId: session.accessKeyId,
+        SecretAccessKey: session.secretAccessKey,
+        Token: session.sessionToken,
+        Expiration: awsTime(session.expiration),
+        AccountId: session.accountId,
+        RoleArn: session.roleArn,
+      };
+      serializeCredentials ??= (reply.getSerializationFunction("200") as Serializer | undefined) ?? JSON.stringify;
+      reply.header("content-type", "application/json").header("cache-control", "no-store").serializer(serializeCredentials).send(body);
+      if (events?.served) notify(() => events.served?.(profile, session, peerOf(req)));
+      return reply;
+    },
+  );
+
+  app.route({
+    method: OTHER_METHODS,
+    url: "/v1/credentials/:profile",
+    // onRequest answers before any body is read or parsed.
+    onRequest: async (_req, reply) => send(reply, METHOD_NOT_ALLOWED),
+    handler: async () => undefined,
+  });
+
+  await app.listen({ host: "127.0.0.1", port: deps.port });
+  const address = app.server.address();
+  if (address === null || typeof address === "string") throw new Error("the credentials endpoint has no TCP address");
+  const port = address.port;
+  hostIp = `127.0.0.1:${port}`;
+  hostName = `localhost:${port}`;
+
+  return {
+    port,
+    // The literal 127.0.0.1: some SDKs accept no other spelling of loopback.
+    url: (profile) => `http://127.0.0.1:${port}/v1/credentials/${profile}`,
+    close: async () => {
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,186 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { constants, promises as fs, type Stats } from "node:fs";
+import path from "node:path";
+import { S3jitError, UnknownProfileError } from "../errors.js";
+import { isProfileName } from "./profile-name.js";
+
+export interface EndpointTokensOptions {
+  /** How long a rotated-out token still opens its profile (default 10 min). */
+  graceMs?: number;
+  now?: () => number;
+}
+
+/** 32 bytes = 256 bits, 43 characters of base64url: URL-safe and free of CR/LF. */
+const TOKEN_BYTES = 32;
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43,1024}$/;
+// AWS CLI v2 reads the token file once per process: a long `aws s3 sync` keeps the token it started with.
+const DEFAULT_GRACE_MS = 10 * 60_000;
+
+interface Entry {
+  token: string;
+  digest: Buffer;
+  /** Digest of the token a rotation replaced, valid until `previousUntil`. */
+  previous: Buffer | null;
+  previousUntil: number;
+}
+
+const sha256 = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
+
+/**
+ * The per-profile tokens of the credentials endpoint, one file each (`<dir>/<profile>`, 0600, no
+ * trailing newline: botocore and the Rust SDK reject CR/LF), as SDKs read them through
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE.
+ */
+export class EndpointTokens {
+  private entries = new Map<string, Entry>();
+  // Unknown profiles are compared against these, so they cost the same work as known ones.
+  private readonly decoy = { digest: randomBytes(32), previous: randomBytes(32) };
+
+  private constructor(
+    private readonly dir: string,
+    private readonly graceMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Load the tokens of `profiles`, creating missing ones; refuses files others could read. */
+  static async open(dir: string, profiles: string[], opts: EndpointTokensOptions = {}): Promise<EndpointTokens> {
+    const tokens = new EndpointTokens(dir, opts.graceMs ?? DEFAULT_GRACE_MS, opts.now ?? Date.now);
+    await tokens.ensure(profiles);
+    return tokens;
+  }
+
+  /**
+   * Serve exactly these profiles (after a config reload): new ones get a token, kept ones keep
+   * theirs, dropped ones stop verifying (their files stay, harmless, for a profile that returns).
+   */
+  async ensure(profiles: string[]): Promise<void> {
+    for (const p of profiles) this.tokenFile(p);
+    await prepareDir(this.dir);
+    const next = new Map<string, Entry>();
+    for (const p of profiles) {
+      next.set(p, this.entries.get(p) ?? fresh(await this.loadOrCreate(p)));
+    }
+    this.entries = next;
+  }
+
+  tokenFile(profile: string): string {
+    if (!isProfileName(profile)) throw new S3jitError("InvalidProfileName", `"${profile}" cannot name a token file: use letters, digits, _ . - (at most 64)`);
+    return path.join(this.dir, profile);
+  }
+
+  token(profile: string): string {
+    const e = this.entries.get(profile);
+    if (!e) throw new UnknownProfileError(profile, [...this.entries.keys()]);
+    return e.token;
+  }
+
+  /**
+   * Constant time: both digests have a fixed length whatever was presented, and an unknown
+   * profile runs the same two comparisons against decoys, so timing tells neither the token's
+   * length nor which profiles exist.
+   */
+  verify(profile: string, presented: string): boolean {
+    const digest = sha256(presented);
+    const e = this.entries.get(profile);
+    const current = e ? e.digest : this.decoy.digest;
+    const previous = e?.previous && this.now() < e.previousUntil ? e.previous : this.decoy.previous;
+    const matchesCurrent = timingSafeEqual(digest, current);
+    const matchesPrevious = timingSafeEqual(digest, previous);
+    return e !== undefined && (matchesCurrent || matchesPrevious);
+  }
+
+  /**
+   * New tokens for one profile, or all. The replaced token keeps working for the grace period;
+   * a second rotation within it retires the oldest at once (only one predecessor is kept).
+   */
+  async rotate(profile?: string): Promise<void> {
+    const names = profile === undefined ? [...this.entries.keys()] : [profile];
+    for (const name of names) {
+      if (!this.entries.has(name)) throw new UnknownProfileError(name, [...this.entries.keys()]);
+      const token = await this.write(name);
+      const old = this.entries.get(name);
+      this.entries.set(name, { ...fresh(token), ...(old ? { previous: old.digest, previousUntil: this.now() + this.graceMs } : {}) });
+    }
+  }
+
+  private async loadOrCreate(profile: string): Promise<string> {
+    const file = this.tokenFile(profile);
+    let handle: fs.FileHandle;
+    try {
+      // O_NOFOLLOW: a symlink planted in place of the file must not make us read (or trust) another.
+      handle = await fs.open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return this.write(profile);
+      if (code === "ELOOP") throw insecure(file, "is a symbolic link", `rm ${file}`);
+      throw err;
+    }
+    try {
+      checkPrivate(file, await handle.stat(), "file");
+      const text = await handle.readFile("utf8");
+      if (TOKEN_SHAPE.test(text)) return text;
+    } finally {
+      await handle.close();
+    }
+    // Empty, too short, or edited (a trailing newline breaks botocore): replace it with a good one.
+    return this.write(profile);
+  }
+
+  /** Write a fresh token atomically: readers see the old file or the new one, never half of one. */
+  private async write(profile: string): Promise<string> {
+    const token = randomBytes(TOKEN_BYTES).toString("base64url");
+    const file = this.tokenFile(profile);
+    const tmp = path.join(this.dir, `.${profile}.${randomBytes(6).toString("hex")}.tmp`);
+    const handle = await fs.open(tmp, "wx", 0o600);
+    try {
+      // The umask can only narrow the mode; chmod makes it exactly 0600 whatever it is.
+      await handle.chmod(0o600);
+      await handle.writeFile(token, "utf8");
+      await handle.sync();
+    } catch (err) {
+      await handle.close();
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
+    await handle.close();
+    await fs.rename(tmp, file);
+    return token;
+  }
+}
+
+function fresh(token: string): Entry {
+  return { token, digest: sha256(token), previous: null, previousUntil: -Infinity };
+}
+
+/** Create the folder owner-only; an existing one must already be owner-only (as ssh insists for ~/.ssh). */
+async function prepareDir(dir: string): Promise<void> {
+  let st: Stats;
+  try {
+    st = await fs.stat(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fs.chmod(dir, 0o700);
+    return;
+  }
+  checkPrivate(dir, st, "dir");
+}
+
+function checkPrivate(target: string, st: Stats, kind: "file" | "dir"): void {
+  if (kind === "file" ? !st.isFile() : !st.isDirectory()) {
+    throw insecure(target, `is not a regular ${kind === "file" ? "file" : "folder"}`, `rm -r ${target}`);
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw insecure(target, `belongs to uid ${st.uid}, not to you (uid ${uid})`, `sudo chown ${uid} ${target}`);
+  }
+  if ((st.mode & 0o077) !== 0) {
+    const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
+    throw insecure(target, `is open to group or others (mode ${mode})`, `chmod ${kind === "file" ? "600" : "700"} ${target}`);
+  }
+}
+
+function insecure(target: string, problem: string, fix: string): S3jitError {
+  // Whoever could read it may hold the token: rotating after the fix shuts them out.
+  return new S3jitError("InsecureFile", `${target} ${problem}: run \`${fix}\`, then \`s3jit logout\` once the daemon runs, to rotate the endpoint tokens`);
+}
