@@ -14,7 +14,8 @@ export interface SandboxRequest {
 export interface SandboxResponse {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  /** Bytes for S3 objects, text for everything else. */
+  body: string | Buffer;
 }
 
 export function newRequestId(): string {

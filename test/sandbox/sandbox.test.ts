@@ -473,14 +473,14 @@ describe("bookkeeping", () => {
     expect(listed.map((r) => r.action)).toEqual(["AdvanceClock", "Requests"]);
   });
 
-  it("sends anything else to the S3 handler, which answers 501 NotImplemented for now", async () => {
+  it("sends anything else to the S3 handler (s3.test.ts covers what it answers)", async () => {
     const base = await baseCredentials();
     const credentials = { accessKeyId: base.accessKeyId, secretAccessKey: base.secretAccessKey, sessionToken: base.sessionToken };
     const s3 = track(new S3Client({ region: REGION, endpoint: sandbox.url, forcePathStyle: true, credentials, maxAttempts: 1 }));
     await expect(s3.send(new GetObjectCommand({ Bucket: "audit-logs", Key: "2026/report.csv" }))).rejects.toMatchObject({
-      name: "NotImplemented",
-      $metadata: { httpStatusCode: 501 },
+      name: "NoSuchKey",
+      $metadata: { httpStatusCode: 404 },
     });
-    expect(sandbox.requests.at(-1)).toMatchObject({ service: "s3", action: "GetObject", accessKeyId: base.accessKeyId, status: 501 });
+    expect(sandbox.requests.at(-1)).toMatchObject({ service: "s3", action: "GetObject", accessKeyId: base.accessKeyId, status: 404 });
   });
 });

@@ -5,7 +5,7 @@ import type { Accounts, SandboxContext } from "./context.js";
 import { FaultQueue, type Fault } from "./faults.js";
 import { header, jsonResponse, restJsonError, type SandboxRequest, type SandboxResponse } from "./http.js";
 import { CredentialRegistry } from "./iam.js";
-import { handleS3, s3Action, s3Error } from "./s3.js";
+import { S3Service, s3Action, s3Error, type S3Options, type S3Store } from "./s3.js";
 import { SecretLedger } from "./secrets.js";
 import { claimedAccessKeyId, parseAuthorization } from "./sigv4.js";
 import { handleSso } from "./sso.js";
@@ -13,7 +13,7 @@ import { OidcService } from "./sso-oidc.js";
 import { handleSts, stsError } from "./sts.js";
 
 /**
- * A local AWS for tests and the demo: STS, SSO-OIDC and the SSO portal (S3 to come) on one
+ * A local AWS for tests and the demo: STS, SSO-OIDC, the SSO portal and S3 on one
  * loopback port, speaking the wire protocols of the real SDK v3 clients. Point clients at it with
  * `endpoint: sandbox.url` or AWS_ENDPOINT_URL_STS / _SSO / _SSO_OIDC.
  */
@@ -31,6 +31,8 @@ export interface SandboxOptions {
   roleCredentialsTtlSeconds?: number;
   /** Default {"123456789012": {roles: ["S3JitBase"]}}. */
   accounts?: Accounts;
+  /** S3 buckets and objects (default: audit-logs, reports, other-bucket; see s3-store.ts). */
+  s3?: S3Options;
 }
 
 export type SandboxService = "sts" | "sso-oidc" | "sso" | "s3" | "sandbox";
@@ -64,6 +66,8 @@ export interface Sandbox {
   inject(fault: Fault): void;
   /** The session policy the credentials with this access key id were minted with. */
   sessionPolicy(accessKeyId: string): string | undefined;
+  /** The S3 buckets and objects, to seed more or to check what a request changed. */
+  s3: S3Store;
   close(): Promise<void>;
 }
 
@@ -181,6 +185,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     roleCredentialsTtlSeconds: opts.roleCredentialsTtlSeconds ?? 3600,
   };
   const oidc = new OidcService(ctx);
+  const s3 = new S3Service(ctx, opts.s3);
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
   const closing = new AbortController();
@@ -230,7 +235,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       case "sso":
         return handleSso(ctx, oidc, r.action, req);
       case "s3":
-        return handleS3(ctx, req, r.action);
+        return s3.handle(req, r.action);
       default:
         return sandboxControl(r.action, r.params);
     }
@@ -300,6 +305,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     issuedSecrets: () => ledger.list(),
     inject: (fault) => faults.inject(fault),
     sessionPolicy: (accessKeyId) => ctx.registry.get(accessKeyId)?.policy,
+    s3: s3.store,
     close: () => {
       // Idempotent: tests close in afterEach whatever a test already closed.
       closed ??= new Promise<void>((resolve, reject) => {
