@@ -46,6 +46,7 @@ describe("grant", () => {
     ["a blank reason when one is required", { reason: "   " }, RULES, /requires a reason/],
     ["a zero duration", { durationMs: 0, reason: "r" }, RULES, /at least a second/],
     ["a negative duration", { durationMs: -MIN, reason: "r" }, RULES, /at least a second/],
+    ["a duration under a second", { durationMs: 999, reason: "r" }, RULES, /at least a second/],
     ["a duration that is no number", { durationMs: Number.NaN, reason: "r" }, RULES, /at least a second/],
   ])("refuses %s", (_what, req, cfg, message) => {
     const book = new WindowBook();

@@ -53,7 +53,7 @@ export class WindowBook {
    */
   grant(profile: string, req: GrantRequest, cfg: WindowRules, now: number): Window {
     const duration = req.durationMs ?? cfg.window;
-    if (!Number.isSafeInteger(duration) || duration <= 0) {
+    if (!Number.isSafeInteger(duration) || duration < 1000) {
       throw new GrantRefusedError(`a window must last at least a second (asked: ${String(duration)} ms)`);
     }
     if (duration > cfg.maxWindow) {
