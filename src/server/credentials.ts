@@ -81,6 +81,12 @@ export function awsTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19) + "Z";
 }
 
+/** An error's code for the log only when it looks like one (EPIPE, KeychainUnavailable), never free text. */
+function errnoCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^[A-Za-z0-9_]{1,40}$/.test(code) ? code : undefined;
+}
+
 function peerOf(req: FastifyRequest): Peer {
   return { address: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 };
 }
@@ -172,7 +178,7 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
         session = await source.credentials(profile);
       } catch (err) {
         const e = toHttp(err);
-        if (e.status === 500) logger?.error({ error: (err as Error)?.name, code: (err as { code?: unknown })?.code }, "credentials endpoint: unexpected error");
+        if (e.status === 500) logger?.error({ error: (err as Error | null)?.name, code: errnoCode(err) }, "credentials endpoint: unexpected error");
         // A mint still under way is not a refusal; everything else is worth an audit line.
         if (e.code !== "MintPending" && events?.refused) notify(() => events.refused?.(profile, e.code, peerOf(req)));
         return send(reply, e);
