@@ -1,0 +1,116 @@
+import type { SecretStore } from "./secret-store.js";
+
+export type SecretKind = "sso-login" | "session" | "endpoint-token" | (string & {});
+
+interface Item {
+  v: 1;
+  expiresAt: number;
+  data: unknown;
+}
+
+const key = (kind: string, owner: string) => `${kind}:${owner}`;
+
+/**
+ * Typed secrets with an expiry, over a SecretStore. Every item is read once at open() and then
+ * served from memory (on macOS each keychain read can cost a prompt); writes go through.
+ */
+export class Secrets {
+  private readonly items = new Map<string, Item>();
+
+  private constructor(private readonly store: SecretStore) {}
+
+  static async open(store: SecretStore): Promise<Secrets> {
+    const s = new Secrets(store);
+    for (const k of await store.list()) {
+      const raw = await store.get(k);
+      const item = raw === null ? null : parse(raw);
+      // An item that does not parse is never served: it is dropped, and its owner re-mints.
+      if (item) s.items.set(k, item);
+      else await store.delete(k);
+    }
+    return s;
+  }
+
+  take<T>(kind: SecretKind, owner: string, now: number): T | null {
+    const k = key(kind, owner);
+    const item = this.items.get(k);
+    if (!item) return null;
+    if (item.expiresAt <= now) {
+      this.items.delete(k);
+      void this.store.delete(k).catch(() => {});
+      return null;
+    }
+    return structuredClone(item.data) as T;
+  }
+
+  async put(kind: SecretKind, owner: string, value: unknown, expiresAt: number): Promise<void> {
+    const item: Item = { v: 1, expiresAt, data: structuredClone(value) };
+    this.items.set(key(kind, owner), item);
+    await this.store.set(key(kind, owner), JSON.stringify(item));
+  }
+
+  async remove(kind: SecretKind, owner: string): Promise<void> {
+    this.items.delete(key(kind, owner));
+    await this.store.delete(key(kind, owner));
+  }
+
+  async removeKind(kind: SecretKind): Promise<void> {
+    const prefix = `${kind}:`;
+    await Promise.all([...this.items.keys()].filter((k) => k.startsWith(prefix)).map((k) => this.remove(kind, k.slice(prefix.length))));
+  }
+
+  /** Delete what has expired; returns how many items went. */
+  async purgeExpired(now: number): Promise<number> {
+    const gone = [...this.items].filter(([, it]) => it.expiresAt <= now).map(([k]) => k);
+    for (const k of gone) {
+      this.items.delete(k);
+      await this.store.delete(k);
+    }
+    return gone.length;
+  }
+
+  nextExpiry(): number | null {
+    let next: number | null = null;
+    for (const it of this.items.values()) if (next === null || it.expiresAt < next) next = it.expiresAt;
+    return next;
+  }
+
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+}
+
+function parse(raw: string): Item | null {
+  try {
+    const it = JSON.parse(raw) as Partial<Item>;
+    if (it && it.v === 1 && typeof it.expiresAt === "number" && "data" in it) return it as Item;
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+/**
+ * One timer at the next expiry, re-armed after each: no polling loop, so an idle daemon does no
+ * work until something really expires.
+ */
+export function scheduleExpiry(secrets: Secrets, now: () => number, onExpire: () => void): { rearm(): void; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const rearm = () => {
+    if (timer) clearTimeout(timer);
+    const next = secrets.nextExpiry();
+    if (next === null) return;
+    timer = setTimeout(
+      () => {
+        void secrets.purgeExpired(now()).then(() => {
+          onExpire();
+          rearm();
+        });
+      },
+      Math.min(Math.max(next - now(), 0) + 10, 2 ** 31 - 1),
+    );
+    timer.unref();
+  };
+  rearm();
+  return { rearm, stop: () => timer && clearTimeout(timer) };
+}
