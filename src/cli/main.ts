@@ -11,11 +11,13 @@ const USAGE = `usage: s3jit <command> [options]
   logout                                    forget SSO tokens and cached sessions
   grant PROFILE [--for 30m] [--reason TEXT] open or extend an access window
   revoke PROFILE                            close the window now
-  status [--json]                           login, windows, sessions, daemon
+  status [--json | --format xbar|waybar]    login, windows, sessions, daemon
   env PROFILE [--shell sh|fish|powershell] [--json]
                                             print the variables that point an SDK at s3jit
   exec PROFILE -- CMD [ARGS…]               run CMD with those variables
   credential-process PROFILE                credential_process JSON (Version 1)
+  service install|uninstall|status [--dry-run]
+                                            start the daemon at login (launchd / systemd --user)
   version                                   print the version
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 daemon not running.`;
@@ -92,6 +94,12 @@ export async function main(argv: string[]): Promise<number> {
       case "credential-process": {
         const { args } = parse(rest, {}, { min: 1, max: 1, names: "a PROFILE" });
         return await (await import("./credential-process.js")).run({ profile: args[0]! }, deps());
+      }
+      case "service": {
+        const { values, args } = parse(rest, { "dry-run": { type: "boolean" } }, { min: 1, max: 1, names: "install, uninstall or status" });
+        const action = args[0];
+        if (action !== "install" && action !== "uninstall" && action !== "status") throw new UsageError(`service takes install, uninstall or status, not "${action}"`);
+        return await (await import("./service.js")).run({ action, dryRun: !!values["dry-run"] }, { io });
       }
       default:
         throw new UsageError(`unknown command "${command}"`);

@@ -1,5 +1,6 @@
 import type { StatusReport } from "../server/control.js";
-import { UsageError } from "../errors.js";
+import { S3jitError, UsageError } from "../errors.js";
+import { waybar, waybarDaemonDown, xbar, xbarDaemonDown } from "./tray-formats.js";
 import { EXIT, paint, timeLeft, type Deps, type Io } from "./io.js";
 
 export interface StatusInput {
@@ -8,9 +9,27 @@ export interface StatusInput {
 }
 
 export async function run(input: StatusInput, deps: Deps): Promise<number> {
-  if (input.format && input.format !== "text") throw new UsageError(`--format takes text (xbar and waybar come with the tray support), not "${input.format}"`);
+  if (input.format === "waybar" || input.format === "xbar") return tray(input.format, deps);
+  if (input.format && input.format !== "text") throw new UsageError(`--format takes text, xbar or waybar, not "${input.format}"`);
   const st = await deps.client.get<StatusReport>("/v1/status");
   deps.io.out(input.json ? JSON.stringify(st, null, 2) : human(st, deps.io, Date.now()));
+  return EXIT.ok;
+}
+
+/** A tray polls this: with no daemon it still prints a valid item saying so, and exits 0. */
+async function tray(format: "waybar" | "xbar", deps: Deps): Promise<number> {
+  const cli = deps.io.env.S3JIT_TRAY_CLI ?? process.argv[1] ?? "s3jit";
+  let st: StatusReport;
+  try {
+    st = await deps.client.get<StatusReport>("/v1/status");
+  } catch (err) {
+    if (err instanceof S3jitError && err.code === "DaemonNotRunning") {
+      deps.io.out(format === "waybar" ? waybarDaemonDown() : xbarDaemonDown(cli));
+      return EXIT.ok;
+    }
+    throw err;
+  }
+  deps.io.out(format === "waybar" ? waybar(st, Date.now()) : xbar(st, Date.now(), cli));
   return EXIT.ok;
 }
 
