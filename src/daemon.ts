@@ -14,7 +14,7 @@ import { SsoLogins } from "./sso/logins.js";
 import { AwsMinter, type Minter } from "./sts/mint.js";
 import { MemoryStore } from "./store/memory.js";
 import { KeytarStore, probeKeychain } from "./store/keytar.js";
-import { Secrets } from "./store/secrets.js";
+import { Secrets, scheduleExpiry } from "./store/secrets.js";
 import { EndpointTokens } from "./server/tokens.js";
 import { createCredentialsServer } from "./server/credentials.js";
 import { createControlServer, type ControlApi, type StatusReport } from "./server/control.js";
@@ -54,6 +54,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const store = config.daemon.keychain === "memory" ? new MemoryStore() : await openKeychain();
   const secrets = await Secrets.open(store);
   await secrets.purgeExpired(clock.now());
+  // One timer at the next expiry (no polling): expired tokens and sessions leave the keychain.
+  const expiry = scheduleExpiry(secrets, () => clock.now(), () => {});
   const audit: Audit = fileAudit(paths.auditLog);
 
   const windows = new WindowBook();
@@ -208,6 +210,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     },
     async stop() {
       broker.close();
+      expiry.stop();
       await Promise.allSettled([credentials.close(), control.close()]);
       audit.record("stop", { pid: process.pid });
       await audit.flush();
@@ -215,8 +218,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   };
 
   async function openKeychain() {
-    await probeKeychain();
-    return new KeytarStore();
+    // One service name per daemon; a second s3jit user setup (or a test) can name its own.
+    const service = process.env.S3JIT_KEYCHAIN_SERVICE || "s3jit";
+    await probeKeychain(service);
+    return new KeytarStore(service);
   }
 }
 

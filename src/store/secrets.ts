@@ -16,6 +16,8 @@ const key = (kind: string, owner: string) => `${kind}:${owner}`;
  */
 export class Secrets {
   private readonly items = new Map<string, Item>();
+  /** Set by scheduleExpiry: a new item may expire before the timer that is armed. */
+  changed?: () => void;
 
   private constructor(private readonly store: SecretStore) {}
 
@@ -46,6 +48,7 @@ export class Secrets {
   async put(kind: SecretKind, owner: string, value: unknown, expiresAt: number): Promise<void> {
     const item: Item = { v: 1, expiresAt, data: structuredClone(value) };
     this.items.set(key(kind, owner), item);
+    this.changed?.();
     await this.store.set(key(kind, owner), JSON.stringify(item));
   }
 
@@ -111,6 +114,13 @@ export function scheduleExpiry(secrets: Secrets, now: () => number, onExpire: ()
     );
     timer.unref();
   };
+  secrets.changed = rearm;
   rearm();
-  return { rearm, stop: () => timer && clearTimeout(timer) };
+  return {
+    rearm,
+    stop: () => {
+      secrets.changed = undefined;
+      if (timer) clearTimeout(timer);
+    },
+  };
 }

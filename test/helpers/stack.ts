@@ -80,6 +80,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     AWS_ENDPOINT_URL_STS: sandbox.url,
     AWS_ENDPOINT_URL_SSO: sandbox.url,
     AWS_ENDPOINT_URL_SSO_OIDC: sandbox.url,
+    // Each stack has its own keychain items, so parallel test files never share them.
+    S3JIT_KEYCHAIN_SERVICE: `s3jit-test-${path.basename(dir)}`,
     // Keep the real keychain session (D-Bus) reachable for keychain = "os" tests.
     ...(process.env.DBUS_SESSION_BUS_ADDRESS ? { DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS } : {}),
   };

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { probeKeychain } from "../src/store/keytar.js";
+import { startStack, type Stack } from "./helpers/stack.js";
+
+const run = promisify(execFile);
+
+const reachable = await probeKeychain("s3jit-probe-e2e").then(
+  () => true,
+  () => {
+    console.warn("keychain end-to-end tests skipped: no Secret Service reachable (run under scripts/with-keyring.sh)");
+    return false;
+  },
+);
+if (process.env.CI && !reachable) throw new Error("CI must run the keychain tests: no Secret Service is reachable");
+
+async function keyringItems(service: string): Promise<string> {
+  try {
+    const { stdout, stderr } = await run("secret-tool", ["search", "--all", "service", service]);
+    return stdout + stderr;
+  } catch (err) {
+    return String((err as { stdout?: string }).stdout ?? "");
+  }
+}
+
+async function fetchCreds(stack: Stack, profile = "audit") {
+  const env = await stack.clientEnv(profile);
+  for (let i = 0; i < 40; i++) {
+    const res = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
+    const body = (await res.json()) as Record<string, string>;
+    if (res.status !== 503) return { status: res.status, body };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("still 503");
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+describe.skipIf(!reachable)("the OS keychain holds every secret (real gnome-keyring via libsecret)", () => {
+  let stack: Stack;
+  let service: string;
+  beforeAll(async () => {
+    stack = await startStack({ keychain: "os" });
+    service = stack.env.S3JIT_KEYCHAIN_SERVICE!;
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("after SIGKILL and a restart, the same session is served from the keychain without a new mint or login", async () => {
+    expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
+    expect((await stack.cli(["grant", "audit", "--for", "30m", "--reason", "restart test"])).code).toBe(0);
+    const first = await fetchCreds(stack);
+    expect(first.status).toBe(200);
+    const mints = stack.sandbox.count("GetScopedCredentials");
+    const logins = stack.sandbox.count("CreateToken");
+    expect(await keyringItems(service)).toContain("session:audit");
+
+    await stack.stopDaemon("SIGKILL");
+    await stack.startDaemon();
+    const again = await fetchCreds(stack);
+    expect(again.status).toBe(200);
+    expect(again.body.AccessKeyId).toBe(first.body.AccessKeyId);
+    expect(again.body.Expiration).toBe(first.body.Expiration);
+    expect(stack.sandbox.count("GetScopedCredentials")).toBe(mints);
+    expect(stack.sandbox.count("CreateToken")).toBe(logins);
+    const st = JSON.parse((await stack.cli(["status", "--json"])).stdout);
+    expect(st.sso.corp.loggedIn).toBe(true);
+  });
+
+  it("no file under the config, data, state, cache or runtime folders holds a secret the sandbox issued", async () => {
+    const secrets = stack.sandbox.issuedSecrets();
+    expect(secrets.length).toBeGreaterThan(5);
+    const files = ["config", "data", "state", "cache", "run", "home"].flatMap((d) => {
+      const dir = path.join(stack.dir, d);
+      try {
+        return statSync(dir).isDirectory() ? filesUnder(dir) : [];
+      } catch {
+        return [];
+      }
+    });
+    expect(files.some((f) => f.endsWith("audit.log"))).toBe(true);
+    for (const f of files) {
+      const text = readFileSync(f, "latin1");
+      for (const s of secrets) expect(text.includes(s), `${f} holds an issued secret`).toBe(false);
+    }
+  });
+
+  it("revoke purges the session from the keyring; logout purges the SSO login too", async () => {
+    expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
+    expect(await keyringItems(service)).not.toContain("session:audit");
+    expect(await keyringItems(service)).toContain("sso-login:corp");
+    expect((await stack.cli(["logout"])).code).toBe(0);
+    expect(await keyringItems(service)).not.toContain("sso-login:corp");
+  });
+});
+
+describe("when the keychain is missing", () => {
+  it("the daemon refuses to start with one message naming the two ways out — no plaintext fallback", async () => {
+    const stack = await startStack({ keychain: "os", startDaemon: false, daemonEnv: { DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" } });
+    try {
+      const r = await stack.cli(["daemon"], { env: { DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("OS keychain is not usable");
+      expect(r.stderr).toContain('keychain = "memory"');
+      expect(r.stderr).toMatch(/unlock your keyring/);
+    } finally {
+      await stack.close();
+    }
+  });
+});
