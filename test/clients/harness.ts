@@ -1,0 +1,109 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { ROOT, startStack, type Stack } from "../helpers/stack.js";
+
+/** Shared by the real-client tests: a stack with the user logged in and a window open for `audit`. */
+
+export const FIXTURES = path.join(ROOT, "test", "clients", "fixtures");
+
+/** The objects every client reads, writes and deletes (seeded by the sandbox S3). */
+export const IN_SCOPE = { bucket: "audit-logs", key: "2026/01/report.json" } as const;
+export const OUT_OF_SCOPE = [
+  { bucket: "other-bucket", key: "secret.txt" },
+  { bucket: "audit-logs", key: "2025/12/old.json" },
+] as const;
+
+export interface Proc {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion without blocking the event loop (the sandbox lives in this process). */
+export function runProcess(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; input?: string }): Promise<Proc> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: opts.env, cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** The one JSON line a fixture prints. */
+export function fixtureResult(p: Proc): Record<string, unknown> & { ok: boolean } {
+  const line = p.stdout.trim().split("\n").at(-1) ?? "";
+  try {
+    return JSON.parse(line) as Record<string, unknown> & { ok: boolean };
+  } catch {
+    throw new Error(`fixture printed no JSON (exit ${p.code}): ${p.stdout}\n${p.stderr}`);
+  }
+}
+
+/** A client binary, or undefined (with the reason on stderr) when this machine lacks it. */
+export function requireBinary(file: string, why: string): string | undefined {
+  if (existsSync(file)) return file;
+  process.stderr.write(`skipping ${why}: ${file} is not installed (CI installs it in .ci/run)\n`);
+  return undefined;
+}
+
+async function served(url: string, token: string): Promise<number> {
+  const res = await fetch(url, { headers: { authorization: token } });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+export interface ClientStack {
+  stack: Stack;
+  /** `s3jit env audit` applied to a clean environment, plus the sandbox as the S3 endpoint. */
+  clientEnv(): Promise<NodeJS.ProcessEnv>;
+  /** The key id the daemon serves `audit` right now. */
+  servedAccessKeyId(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startClientStack(): Promise<ClientStack> {
+  const stack = await startStack();
+  try {
+    const login = await stack.cli(["login", "--no-browser"]);
+    if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
+    const grant = await stack.cli(["grant", "audit", "--for", "30m", "--reason", "client compatibility tests"]);
+    if (grant.code !== 0) throw new Error(`grant failed: ${grant.stderr}`);
+    const env = await stack.clientEnv("audit");
+    // Grant mints at once; wait for it here so no test depends on a client's retry of a 503.
+    const deadline = Date.now() + 20_000;
+    while ((await served(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, env.AWS_CONTAINER_AUTHORIZATION_TOKEN!)) === 503) {
+      if (Date.now() > deadline) throw new Error("the daemon did not mint for audit within 20 s");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
+  return {
+    stack,
+    clientEnv: async () => ({ ...(await stack.clientEnv("audit")), AWS_ENDPOINT_URL_S3: stack.sandbox.url }),
+    async servedAccessKeyId() {
+      const env = await stack.clientEnv("audit");
+      const res = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
+      return ((await res.json()) as { AccessKeyId: string }).AccessKeyId;
+    },
+    close: () => stack.close(),
+  };
+}
+
+/** The seeded content of an object, to compare what a client read against. */
+export function seeded(stack: Stack, bucket: string, key: string): string {
+  const object = stack.sandbox.s3.get(bucket, key);
+  if (!object) throw new Error(`sandbox has no ${bucket}/${key}`);
+  return object.body.toString("utf8");
+}
+
+/** The access key that signed the sandbox S3's latest request: proof the read went out with what the daemon served. */
+export function lastS3Signer(stack: Stack): string | undefined {
+  return stack.sandbox.requests.filter((r) => r.service === "s3").at(-1)?.accessKeyId;
+}
