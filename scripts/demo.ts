@@ -106,7 +106,7 @@ try {
   const vars = JSON.parse(await s3jit(["env", "audit", "--json"], true)) as { set: Record<string, string>; unset: string[] };
 
   step(5, "A real AWS SDK for JavaScript v3 program, configured only by those variables");
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...vars.set, AWS_ENDPOINT_URL_STS: sandbox.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...vars.set, AWS_ENDPOINT_URL_STS: sandbox.url, AWS_ENDPOINT_URL_S3: sandbox.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
   for (const k of vars.unset) delete childEnv[k];
   const { stdout } = await run(process.execPath, [path.join(ROOT, "test/fixtures/js-sdk-identity.mjs")], { env: childEnv, cwd: ROOT });
   const got = JSON.parse(stdout) as { accessKeyId: string; expiration: string; arn: string };
@@ -114,13 +114,39 @@ try {
   const mint = sandbox.requests.filter((r) => r.action === "GetScopedCredentials").at(-1);
   show(`the session policy s3jit sent to STS (DurationSeconds=${String(mint?.params.DurationSeconds)}):\n${JSON.stringify(JSON.parse(String(mint?.params.Policy)), null, 2)}`);
 
-  step(6, "Status");
+  step(6, "S3 through the sandbox (it checks signatures and evaluates the session policy as AWS would)");
+  const s3 = async (label: string, args: string[]) => {
+    const r = await run(process.execPath, [path.join(ROOT, "test/clients/fixtures/js-s3.mjs"), ...args], { env: childEnv, cwd: ROOT }).then(
+      (o) => o.stdout,
+      (e: { stdout?: string }) => e.stdout ?? "",
+    );
+    const out = JSON.parse(r || "{}") as { ok?: boolean; body?: string; keys?: string[]; name?: string; message?: string };
+    show(`${label}\n  → ${out.ok ? (out.body !== undefined ? `ok: ${out.body.trim().slice(0, 80)}` : out.keys ? `ok: ${out.keys.join(", ")}` : "ok") : `refused: ${out.name}: ${out.message}`}`);
+  };
+  await s3("JS SDK: GetObject s3://audit-logs/2026/01/report.json (in scope)", ["get", "audit-logs", "2026/01/report.json"]);
+  await s3("JS SDK: ListObjectsV2 s3://audit-logs/2026/", ["list", "audit-logs", "2026/"]);
+  await s3("JS SDK: PutObject s3://audit-logs/2026/01/new.json (a write)", ["put", "audit-logs", "2026/01/new.json", "x"]);
+  await s3("JS SDK: GetObject s3://other-bucket/secret.txt (out of scope)", ["get", "other-bucket", "secret.txt"]);
+  if (existsSync("/usr/bin/aws")) {
+    const cli = await run("/usr/bin/aws", ["s3", "cp", "s3://audit-logs/2026/01/report.json", "-", "--endpoint-url", sandbox.url], { env: childEnv }).then(
+      (o) => `ok: ${o.stdout.trim().slice(0, 80)}`,
+      (e: { stderr?: string }) => `failed: ${(e.stderr ?? "").trim()}`,
+    );
+    show(`AWS CLI v2: aws s3 cp s3://audit-logs/2026/01/report.json -\n  → ${cli}`);
+  } else {
+    show("(AWS CLI v2 not installed at /usr/bin/aws: skipped)");
+  }
+
+  step(7, "Status");
   await s3jit(["status"]);
 
-  step(7, "Revoke: the window closes and the next request is refused");
+  step(8, "Revoke: the window closes and the next request is refused");
   await s3jit(["revoke", "audit"]);
   const refused = await fetch(vars.set.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: vars.set.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
   show(`GET ${vars.set.AWS_CONTAINER_CREDENTIALS_FULL_URI} → ${refused.status} ${await refused.text()}`);
+  await s3("JS SDK after revoke: GetObject s3://audit-logs/2026/01/report.json", ["get", "audit-logs", "2026/01/report.json"]);
+  show("(the JS SDK hides the endpoint's reason; `s3jit status` shows it as the last refusal:)");
+  await s3jit(["status"]);
 
   if (once) {
     console.log(`\n${bold("demo complete")}`);
@@ -128,7 +154,7 @@ try {
   }
   await s3jit(["grant", "audit", "--for", "30m", "--reason", "demo: try your own tools"], true);
   console.log(`\n${bold("The daemon keeps running with a fresh 30-minute window. In another terminal:")}`);
-  show(`export S3JIT_DEMO=1\n` + Object.entries(vars.set).map(([k, v]) => `export ${k}='${v}'`).join("\n") + `\nexport AWS_ENDPOINT_URL_STS=${sandbox.url}\nunset ${vars.unset.join(" ")}`);
+  show(`export S3JIT_DEMO=1\n` + Object.entries(vars.set).map(([k, v]) => `export ${k}='${v}'`).join("\n") + `\nexport AWS_ENDPOINT_URL_STS=${sandbox.url} AWS_ENDPOINT_URL_S3=${sandbox.url}\nunset ${vars.unset.join(" ")}`);
   console.log("   Press Ctrl-C to stop and clean up.");
   process.on("SIGINT", () => void cleanup(0));
   process.on("SIGTERM", () => void cleanup(0));
