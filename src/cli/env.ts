@@ -8,6 +8,10 @@ export interface EnvInput {
   profile: string;
   shell: Shell;
   json: boolean;
+  /** Print an ~/.aws/config snippet using credential_process instead. */
+  awsConfig?: boolean;
+  /** The command that runs this CLI (absolute), for the snippet. */
+  cli?: string;
 }
 
 /** What would shadow the container provider in the SDKs' default chains. */
@@ -55,7 +59,25 @@ export function render(vars: { set: Record<string, string>; unset: string[] }, s
 export async function run(input: EnvInput, deps: Deps): Promise<number> {
   if (!["sh", "fish", "powershell"].includes(input.shell)) throw new UsageError(`--shell takes sh, fish or powershell, not "${input.shell}"`);
   const info = await deps.client.get<EnvInfo>(`/v1/env/${encodeURIComponent(input.profile)}`);
+  if (input.awsConfig) {
+    deps.io.out(awsConfigSnippet(info, input.cli ?? "s3jit"));
+    return EXIT.ok;
+  }
   const vars = envFor(info);
   deps.io.out(input.json ? JSON.stringify(vars) : render(vars, input.shell));
   return EXIT.ok;
+}
+
+/**
+ * For tools without container-credentials support: a profile whose credential_process asks the
+ * daemon (which still decides and mints). Slower than the endpoint: one process per fetch.
+ */
+export function awsConfigSnippet(info: EnvInfo, cli: string): string {
+  const cmd = /\s/.test(cli) ? `"${cli}"` : cli;
+  return [
+    `# Add to ~/.aws/config, then use AWS_PROFILE=s3jit-${info.profile} (or --profile s3jit-${info.profile}).`,
+    `[profile s3jit-${info.profile}]`,
+    `region = ${info.region}`,
+    `credential_process = ${cmd} credential-process ${info.profile}`,
+  ].join("\n");
 }
