@@ -14,21 +14,9 @@ import type { Minter } from "./sts/mint.js";
 import type { SsoLogins } from "./sso/logins.js";
 import { buildSessionPolicy, policyHash } from "./policy/build.js";
 
-/** An access window as the broker sees it (epoch ms). */
-export interface Window {
-  profile: string;
-  start: number;
-  end: number;
-  reason: string;
-  who?: string;
-  onDemand?: boolean;
-}
+import type { GrantRequest, Window } from "./windows/windows.js";
 
-export interface GrantRequest {
-  durationMs?: number;
-  reason?: string;
-  who?: string;
-}
+export type { GrantRequest, Window };
 
 /** The window rules (src/windows/), as the broker uses them. */
 export interface Windows {
