@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startStack, type Stack } from "./helpers/stack.js";
+
+const ASSUME_ROLE_PROFILE = `
+[profile audit]
+sso = "corp"
+account_id = "123456789012"
+sso_role = "S3JitBase"
+role_arn = "arn:aws:iam::123456789012:role/s3-readonly-jit"
+region = "eu-west-1"
+scope = ["audit-logs/2026/"]
+window = "5m"
+max_window = "1h"
+session_ttl = "1h"
+`.replace("[profile audit]", "[profile.audit]");
+
+describe("assume-role mode: role chaining's 15-minute minimum never outlives a 5-minute window", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ profileToml: ASSUME_ROLE_PROFILE });
+    expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("mints with AssumeRole (900 s, the minimum), serves Expiration = the window's end, and the policy denies from then on", async () => {
+    expect((await stack.cli(["grant", "audit", "--for", "5m", "--reason", "short look"])).code).toBe(0);
+    const st = JSON.parse((await stack.cli(["status", "--json"])).stdout);
+    const windowEnd = Date.parse(st.profiles.audit.window.end);
+    expect(st.profiles.audit.mode).toBe("assume-role");
+    const env = await stack.clientEnv("audit");
+    let res: Response | undefined;
+    for (let i = 0; i < 40; i++) {
+      res = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
+      if (res.status !== 503) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(res!.status).toBe(200);
+    const body = (await res!.json()) as Record<string, string>;
+    // Served expiry is the window's end (to the second), although AWS keeps the session 15 minutes.
+    expect(Math.abs(Date.parse(body.Expiration!) - windowEnd)).toBeLessThan(1000);
+    expect(Date.parse(body.Expiration!)).toBeLessThanOrEqual(windowEnd);
+    expect(body.RoleArn).toContain("s3-readonly-jit");
+
+    const calls = stack.sandbox.requests.filter((r) => r.action === "AssumeRole");
+    expect(calls).toHaveLength(1);
+    expect(stack.sandbox.count("GetScopedCredentials")).toBe(0);
+    const p = calls[0]!.params;
+    expect(p.RoleArn).toBe("arn:aws:iam::123456789012:role/s3-readonly-jit");
+    expect(p.DurationSeconds).toBe("900");
+    expect(p.RoleSessionName).toBe("s3jit-audit");
+    const policy = JSON.parse(String(p.Policy)) as { Statement: Array<{ Effect: string; Action?: string; Condition?: Record<string, Record<string, string>> }> };
+    const timeDeny = policy.Statement.find((s) => s.Effect === "Deny" && s.Action === "*");
+    expect(timeDeny?.Condition?.DateGreaterThanEquals?.["aws:CurrentTime"]).toBe(new Date(Math.floor(windowEnd / 1000) * 1000).toISOString().replace(".000Z", "Z"));
+    // Without source_identity = true, no SourceIdentity is sent (the trust policy may not allow it).
+    expect(p.SourceIdentity).toBeUndefined();
+  });
+});
