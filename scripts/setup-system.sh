@@ -2,7 +2,7 @@
 # Install the system packages the test suite needs (Debian/Ubuntu), and only those missing.
 # Idempotent and quiet when everything is present.
 set -euo pipefail
-PACKAGES=(libsecret-1-0 gnome-keyring libsecret-tools dbus awscli python3-boto3 systemd)
+PACKAGES=(libsecret-1-0 gnome-keyring libsecret-tools dbus dbus-daemon awscli python3-boto3 systemd)
 
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   echo "setup-system: not a Debian-like system. Install these yourself: ${PACKAGES[*]}" >&2
