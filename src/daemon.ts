@@ -101,6 +101,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       served: (profile, s, peer) => auditServe(profile, s.accessKeyId, s.expiration, peer.port),
       refused: (profile, code, peer) => audit.record("refuse", { profile, code, peer }),
     },
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "EADDRINUSE") throw err;
+    throw new S3jitError(
+      "PortInUse",
+      `127.0.0.1:${config.daemon.port} is already in use by another program: set another [daemon] port in ${config.file} (0 picks any free port; \`s3jit env\` always prints the right one)`,
+    );
   });
 
   // The requesting process is looked up after the answer is sent, and at most a few times a second:
