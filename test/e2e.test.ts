@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import path from "node:path";
-import { ROOT, startStack, type Stack } from "./helpers/stack.js";
+import { PROFILE_TOML, ROOT, startStack, type Stack } from "./helpers/stack.js";
 import { buildSessionPolicy } from "../src/policy/build.js";
 
 const run = promisify(execFile);
@@ -12,17 +12,7 @@ async function fetchCreds(url: string, token: string) {
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
-const TWO_PROFILES = `
-[profile.audit]
-sso = "corp"
-account_id = "123456789012"
-sso_role = "S3JitBase"
-region = "eu-west-1"
-scope = ["audit-logs/2026/", "reports"]
-window = "30m"
-max_window = "2h"
-session_ttl = "1h"
-
+const TWO_PROFILES = `${PROFILE_TOML}
 [profile.other]
 sso = "corp"
 account_id = "123456789012"
