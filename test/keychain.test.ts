@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -115,6 +115,49 @@ describe("when the keychain is missing", () => {
       expect(r.stderr).toContain("OS keychain is not usable");
       expect(r.stderr).toContain('keychain = "memory"');
       expect(r.stderr).toMatch(/unlock your keyring/);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe.skipIf(!reachable)("keychain integrity: an item that does not fit is never served", () => {
+  it("a session minted under another scope (policy hash changed) is discarded at restart and re-minted", async () => {
+    const stack = await startStack({ keychain: "os" });
+    try {
+      expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
+      expect((await stack.cli(["grant", "audit", "--for", "30m", "--reason", "integrity"])).code).toBe(0);
+      const first = await fetchCreds(stack);
+      expect(first.status).toBe(200);
+      await stack.stopDaemon("SIGTERM");
+      // The scope changes while the daemon is down: the cached session's policy no longer matches.
+      const { readFileSync, writeFileSync } = await import("node:fs");
+      writeFileSync(stack.configFile, readFileSync(stack.configFile, "utf8").replace(`scope = ["audit-logs/2026/", "reports"]`, `scope = ["audit-logs/2026/"]`));
+      const mints = stack.sandbox.count("GetScopedCredentials");
+      await stack.startDaemon();
+      const again = await fetchCreds(stack);
+      expect(again.status).toBe(200);
+      expect(again.body.AccessKeyId).not.toBe(first.body.AccessKeyId);
+      expect(stack.sandbox.count("GetScopedCredentials")).toBe(mints + 1);
+      const policy = JSON.parse(stack.sandbox.sessionPolicy(again.body.AccessKeyId!)!) as object;
+      expect(JSON.stringify(policy)).not.toContain("reports");
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it("a keychain item that does not parse is dropped and never served", async () => {
+    const stack = await startStack({ keychain: "os", startDaemon: false });
+    const service = stack.env.S3JIT_KEYCHAIN_SERVICE!;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn("secret-tool", ["store", "--label=x", "service", service, "account", "session:audit"]);
+        child.stdin.end("{not json");
+        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`secret-tool exited ${code}`))));
+      });
+      expect(await keyringItems(service)).toContain("session:audit");
+      await stack.startDaemon();
+      expect(await keyringItems(service)).not.toContain("session:audit");
     } finally {
       await stack.close();
     }
