@@ -117,8 +117,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     if (second !== lookups.second) lookups = { second, count: 0 };
     const fields = { profile, accessKeyId, expiration: iso(expiration) };
     if (++lookups.count > 20) return audit.record("serve", { ...fields, peer: { port: clientPort } });
-    void findPeer(clientPort, credentials.port).then((p) => audit.record("serve", { ...fields, peer: { port: clientPort, ...p } }));
+    const pending = findPeer(clientPort, credentials.port).then((p) => audit.record("serve", { ...fields, peer: { port: clientPort, ...p } }));
+    lookupsInFlight.add(pending);
+    void pending.finally(() => lookupsInFlight.delete(pending));
   }
+  // Waited for at shutdown, so every serve line is written before the stop line.
+  const lookupsInFlight = new Set<Promise<void>>();
 
   const startedAt = clock.now();
   const status = (): StatusReport => {
@@ -218,6 +222,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       broker.close();
       expiry.stop();
       await Promise.allSettled([credentials.close(), control.close()]);
+      await Promise.allSettled([...lookupsInFlight]);
       audit.record("stop", { pid: process.pid });
       await audit.flush();
     },

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import http from "node:http";
+import path from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { startStack, type Stack } from "./helpers/stack.js";
+
+async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A tray's view: the control socket's server-sent events. */
+function subscribe(socketPath: string): { events: Array<{ type: string; at: number } & Record<string, unknown>>; close(): void; ready: Promise<void> } {
+  const events: Array<{ type: string; at: number } & Record<string, unknown>> = [];
+  let close = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    const req = http.get({ socketPath, path: "/v1/events" }, (res) => {
+      let buf = "";
+      res.on("data", (d: Buffer) => {
+        buf += d.toString();
+        resolve();
+        let i: number;
+        while ((i = buf.indexOf("\n\n")) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const data = block.split("\n").find((l) => l.startsWith("data: "));
+          if (data) events.push({ ...(JSON.parse(data.slice(6)) as { type: string }), at: Date.now() });
+        }
+      });
+    });
+    req.on("error", reject);
+    close = () => req.destroy();
+  });
+  return { events, close: () => close(), ready };
+}
+
+describe("daemon life: events for trays, SIGHUP reload, graceful stop", () => {
+  let stack: Stack;
+  let socket: string;
+  beforeAll(async () => {
+    stack = await startStack();
+    socket = path.join(stack.env.XDG_RUNTIME_DIR!, "s3jit", "control.sock");
+    expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("a tray subscribed to /v1/events hears window-opened within a second of `s3jit grant`, then minted", async () => {
+    const sub = subscribe(socket);
+    await sub.ready;
+    const before = Date.now();
+    const cli = stack.cli(["grant", "audit", "--for", "20m", "--reason", "events"]);
+    const opened = await waitFor("window-opened", () => sub.events.find((e) => e.type === "window-opened"));
+    expect((await cli).code).toBe(0);
+    // Measured from the grant command's start, which includes starting a node process for the CLI.
+    expect(opened.at - before).toBeLessThan(5000);
+    expect(opened.profile).toBe("audit");
+    await waitFor("minted", () => sub.events.find((e) => e.type === "minted"));
+    expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
+    await waitFor("window-closed", () => sub.events.find((e) => e.type === "window-closed"));
+    sub.close();
+  });
+
+  it("SIGHUP reloads the config: the next mint carries the new scope", async () => {
+    writeFileSync(stack.configFile, readFileSync(stack.configFile, "utf8").replace(`scope = ["audit-logs/2026/", "reports"]`, `scope = ["audit-logs/2026/"]`));
+    stack.daemon!.kill("SIGHUP");
+    await waitFor("reload log line", () => stack.daemonLog().includes("reloaded"));
+    expect((await stack.cli(["grant", "audit", "--for", "20m", "--reason", "after reload"])).code).toBe(0);
+    await waitFor("a new mint", () => stack.sandbox.requests.filter((r) => r.action === "GetScopedCredentials").length >= 2);
+    const last = stack.sandbox.requests.filter((r) => r.action === "GetScopedCredentials").at(-1)!;
+    expect(String(last.params.Policy)).not.toContain("reports");
+    expect(String(last.params.Policy)).toContain("audit-logs/2026/");
+  });
+
+  it("SIGHUP with a broken config keeps the old one, keeps serving, and says why", async () => {
+    const good = readFileSync(stack.configFile, "utf8");
+    writeFileSync(stack.configFile, good + "\n[profile.broken]\nscope = [\"*\"]\n");
+    stack.daemon!.kill("SIGHUP");
+    await waitFor("refusal log line", () => stack.daemonLog().includes("kept the running config"));
+    expect(stack.daemonLog()).toContain("profile.broken");
+    const env = await stack.clientEnv("audit");
+    const res = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
+    expect(res.status).toBe(200);
+    writeFileSync(stack.configFile, good);
+  });
+
+  it("SIGTERM: exit 0, and the audit log ends with a stop event", async () => {
+    expect(await stack.stopDaemon("SIGTERM")).toBe(0);
+    const log = readFileSync(path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log"), "utf8").trim().split("\n");
+    const lines = log.map((l) => JSON.parse(l) as { event: string });
+    expect(lines.at(-1)!.event).toBe("stop");
+    expect(lines.some((l) => l.event === "grant")).toBe(true);
+    expect(lines.some((l) => l.event === "mint")).toBe(true);
+  });
+});
