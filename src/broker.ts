@@ -118,6 +118,8 @@ export class Broker {
     const now = this.deps.clock.now();
     let window = this.deps.windows.get(name, now);
     if (!window) {
+      // The window-end timer may not have fired (a laptop that slept): purge on the refusal path too.
+      if (this.sessions.has(name)) this.windowEnded(name);
       if (cfg.grant !== "on-demand") throw new WindowClosedError(name);
       window = this.deps.windows.onDemand(name, cfg, now);
       this.windowOpened(window);
