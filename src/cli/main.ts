@@ -19,6 +19,7 @@ const USAGE = `usage: s3jit <command> [options]
   credential-process PROFILE                credential_process JSON (Version 1)
   service install|uninstall|status [--dry-run]
                                             start the daemon at login (launchd / systemd --user)
+  doctor [--json] [--config PATH]           check config, keychain, daemon, login, endpoints, clock
   version                                   print the version
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 daemon not running.`;
@@ -95,6 +96,11 @@ export async function main(argv: string[]): Promise<number> {
       case "credential-process": {
         const { args } = parse(rest, {}, { min: 1, max: 1, names: "a PROFILE" });
         return await (await import("./credential-process.js")).run({ profile: args[0]! }, deps());
+      }
+      case "doctor": {
+        const { values } = parse(rest, { json: { type: "boolean" }, config: { type: "string" } }, { min: 0, max: 0, names: "no arguments" });
+        const configFile = s(values.config) ?? resolvePaths().configFile;
+        return await (await import("./doctor.js")).run({ json: !!values.json, configFile }, deps());
       }
       case "service": {
         const { values, args } = parse(rest, { "dry-run": { type: "boolean" } }, { min: 1, max: 1, names: "install, uninstall or status" });
