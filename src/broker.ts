@@ -40,6 +40,7 @@ export interface Refusal {
 
 export type BrokerEvent =
   | { type: "window-opened"; profile: string; end: number }
+  | { type: "window-closing"; profile: string; end: number }
   | { type: "window-closed"; profile: string }
   | { type: "minted"; profile: string; expiration: number }
   | { type: "refused"; profile: string; code: string }
@@ -64,6 +65,8 @@ const SESSION_KIND = "session";
 export const REFRESH_AHEAD_MS = 20 * 60_000;
 /** Never hand out a session with less life than this; mint a new one instead. */
 const MIN_SERVE_MS = 60_000;
+/** `window-closing` is announced this long before a window's end. */
+export const CLOSING_SOON_MS = 5 * 60_000;
 /** Back off this long after a failed background mint before trying again. */
 const RETRY_MS = 30_000;
 
@@ -79,6 +82,7 @@ export class Broker {
   private readonly sessions = new Map<string, Session>();
   private readonly flights = new Map<string, Flight>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly closingTimers = new Map<string, NodeJS.Timeout>();
   private readonly refusals = new Map<string, Refusal>();
   private readonly listeners = new Set<(e: BrokerEvent) => void>();
   private readonly waitMs: number;
@@ -302,7 +306,21 @@ export class Broker {
     this.emit({ type: "refused", profile: name, code });
   }
 
+  /** Trays warn before a window ends: one timer at end − 5 min, no polling. */
+  private warnBeforeEnd(w: Window): void {
+    clearTimeout(this.closingTimers.get(w.profile));
+    const ms = w.end - CLOSING_SOON_MS - this.deps.clock.now();
+    if (ms <= 0) return;
+    const t = setTimeout(() => {
+      const cur = this.deps.windows.get(w.profile, this.deps.clock.now());
+      if (cur && cur.end === w.end) this.emit({ type: "window-closing", profile: w.profile, end: w.end });
+    }, Math.min(ms, 2 ** 31 - 1));
+    t.unref();
+    this.closingTimers.set(w.profile, t);
+  }
+
   private windowOpened(w: Window): void {
+    this.warnBeforeEnd(w);
     this.deps.windowsChanged?.();
     this.deps.audit.record("grant", { profile: w.profile, start: iso(w.start), end: iso(w.end), reason: w.reason, who: w.who });
     this.emit({ type: "window-opened", profile: w.profile, end: w.end });
@@ -320,6 +338,7 @@ export class Broker {
   async revoke(name: string): Promise<void> {
     this.profile(name);
     this.deps.windows.revoke(name, this.deps.clock.now());
+    clearTimeout(this.closingTimers.get(name));
     this.deps.windowsChanged?.();
     await this.purge(name);
     this.deps.audit.record("revoke", { profile: name });
@@ -344,6 +363,7 @@ export class Broker {
     for (const name of Object.keys(this.deps.config().profiles)) {
       const w = this.deps.windows.get(name, now);
       if (!w) continue;
+      this.warnBeforeEnd(w);
       if (!this.usable(name, w, now)) this.mintOnce(name).catch(() => {});
     }
   }
@@ -362,6 +382,7 @@ export class Broker {
 
   close(): void {
     for (const name of [...this.timers.keys()]) this.clearTimer(name);
+    for (const t of this.closingTimers.values()) clearTimeout(t);
   }
 }
 

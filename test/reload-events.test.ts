@@ -67,12 +67,24 @@ describe("daemon life: events for trays, SIGHUP reload, graceful stop", () => {
     sub.close();
   });
 
+  it("announces window-closing five minutes before the window's end (one timer, no polling)", async () => {
+    const sub = subscribe(socket);
+    await sub.ready;
+    expect((await stack.cli(["grant", "audit", "--for", "5m2s", "--reason", "closing soon"])).code).toBe(0);
+    const closing = await waitFor("window-closing", () => sub.events.find((e) => e.type === "window-closing"), 20_000);
+    expect(closing.profile).toBe("audit");
+    expect(Number(closing.end) - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+    sub.close();
+    expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
+  });
+
   it("SIGHUP reloads the config: the next mint carries the new scope", async () => {
     writeFileSync(stack.configFile, readFileSync(stack.configFile, "utf8").replace(`scope = ["audit-logs/2026/", "reports"]`, `scope = ["audit-logs/2026/"]`));
     stack.daemon!.kill("SIGHUP");
     await waitFor("reload log line", () => stack.daemonLog().includes("reloaded"));
+    const before = stack.sandbox.count("GetScopedCredentials");
     expect((await stack.cli(["grant", "audit", "--for", "20m", "--reason", "after reload"])).code).toBe(0);
-    await waitFor("a new mint", () => stack.sandbox.requests.filter((r) => r.action === "GetScopedCredentials").length >= 2);
+    await waitFor("a new mint", () => stack.sandbox.count("GetScopedCredentials") > before);
     const last = stack.sandbox.requests.filter((r) => r.action === "GetScopedCredentials").at(-1)!;
     expect(String(last.params.Policy)).not.toContain("reports");
     expect(String(last.params.Policy)).toContain("audit-logs/2026/");
