@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config/types.js";
 import { loadConfig } from "./config/load.js";
@@ -173,7 +174,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       const w = broker.grant(profile, {
         ...(req.for ? { durationMs: durationArg(req.for) } : {}),
         ...(req.reason ? { reason: req.reason } : {}),
-        ...(req.who ? { who: req.who } : {}),
+        // Only the owner reaches the control socket: the daemon's own user is who asked.
+        who: req.who ?? userInfo().username,
       });
       return { profile, start: iso(w.start), end: iso(w.end), reason: w.reason };
     },

@@ -1,5 +1,5 @@
 import pino, { type Logger } from "pino";
-import { chmodSync, closeSync, openSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync, readdirSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { ensurePrivateDir } from "../paths.js";
 
@@ -38,14 +38,70 @@ export interface Audit {
   flush(): Promise<void>;
 }
 
-/** JSON lines in a 0600 file, one object per event. */
-export function fileAudit(file: string): Audit {
+export interface RotationOptions {
+  /** Rotate when the file grows past this many bytes. */
+  maxBytes?: number;
+  /** Keep this many old files (audit.log.1 … audit.log.N). */
+  keep?: number;
+}
+
+/** JSON lines in a 0600 file, one object per event, rotated by size (audit.log.1 is the newest old one). */
+export function fileAudit(file: string, rotation: RotationOptions = {}): Audit {
+  const maxBytes = rotation.maxBytes ?? 10 * 1024 * 1024;
+  const keep = rotation.keep ?? 3;
   ensurePrivateDir(path.dirname(file));
   closeSync(openSync(file, "a", 0o600));
   chmodSync(file, 0o600);
-  const dest = pino.destination({ dest: file, sync: false, mkdir: false });
-  const log = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, dest);
-  return loggerAudit(log, () => new Promise<void>((resolve) => dest.flush(() => resolve())));
+  let size = statSync(file).size;
+  const dest = pino.destination({ dest: file, sync: false, mkdir: false, mode: 0o600 } as Parameters<typeof pino.destination>[0]);
+  const rotate = () => {
+    try {
+      dest.flushSync();
+    } catch {
+      // not open yet: nothing buffered to lose
+    }
+    for (let i = keep - 1; i >= 1; i--) if (existsSync(`${file}.${i}`)) renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+    renameSync(file, `${file}.1`);
+    closeSync(openSync(file, "a", 0o600));
+    dest.reopen();
+    size = 0;
+  };
+  // Count what pino hands the file, so rotation needs no stat per line.
+  const stream = {
+    write(line: string) {
+      size += Buffer.byteLength(line);
+      dest.write(line);
+      if (size >= maxBytes) rotate();
+    },
+  };
+  const log = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, stream);
+  // SonicBoom's flush() returns at once when it does not buffer (minLength 0): wait until the file
+  // is open and no write is pending, so "stop" and tests really find every line on disk.
+  const state = dest as unknown as { fd: number; _writing: boolean; _len: number };
+  const flush = () =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (state.fd >= 0 && !state._writing && state._len === 0) return resolve();
+        // Only while flushing (at stop, in tests): re-check shortly, no standing timer.
+        setTimeout(check, 5);
+      };
+      check();
+    });
+  return loggerAudit(log, flush);
+}
+
+/** The audit files, oldest first: audit.log.N … audit.log.1, audit.log. */
+export function auditFiles(file: string): string[] {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  const old = existsSync(dir)
+    ? readdirSync(dir)
+        .map((n) => /^(.+)\.(\d+)$/.exec(n))
+        .filter((m): m is RegExpExecArray => !!m && m[1] === base)
+        .sort((a, b) => Number(b[2]) - Number(a[2]))
+        .map((m) => path.join(dir, m[0]))
+    : [];
+  return existsSync(file) ? [...old, file] : old;
 }
 
 export function loggerAudit(log: Logger, flush: () => Promise<void> = async () => {}): Audit {

@@ -19,6 +19,7 @@ const USAGE = `usage: s3jit <command> [options]
   credential-process PROFILE                credential_process JSON (Version 1)
   service install|uninstall|status [--dry-run]
                                             start the daemon at login (launchd / systemd --user)
+  audit [--since 1h] [--json]               the audit trail: grants, mints, hand-outs, refusals
   doctor [--json] [--config PATH]           check config, keychain, daemon, login, endpoints, clock
   version                                   print the version
 
@@ -96,6 +97,10 @@ export async function main(argv: string[]): Promise<number> {
       case "credential-process": {
         const { args } = parse(rest, {}, { min: 1, max: 1, names: "a PROFILE" });
         return await (await import("./credential-process.js")).run({ profile: args[0]! }, deps());
+      }
+      case "audit": {
+        const { values } = parse(rest, { since: { type: "string" }, json: { type: "boolean" } }, { min: 0, max: 0, names: "no arguments" });
+        return await (await import("./audit.js")).run({ since: s(values.since), json: !!values.json, file: resolvePaths().auditLog }, { io });
       }
       case "doctor": {
         const { values } = parse(rest, { json: { type: "boolean" }, config: { type: "string" } }, { min: 0, max: 0, names: "no arguments" });
