@@ -60,11 +60,14 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const audit: Audit = fileAudit(paths.auditLog);
 
   const windows = new WindowBook();
+  /** What the user should know about this start (shown by `status`). */
+  const warnings: string[] = [];
   try {
     loadWindows(paths.stateFile, windows, clock.now());
   } catch (err) {
     // A damaged or hand-edited state file must not open (or extend) anything: start closed, say why.
     const msg = err instanceof Error ? err.message : String(err);
+    warnings.push(`the window state file was refused, so every window starts closed: ${msg}`);
     log(`s3jit: ignoring the window state file: ${msg}`);
     audit.record("error", { what: "window state refused", detail: msg });
   }
@@ -144,7 +147,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       };
     }
     return {
-      daemon: { pid: process.pid, version: VERSION, port: credentials.port, config: config.file, keychain: config.daemon.keychain, startedAt: iso(startedAt) },
+      daemon: { pid: process.pid, version: VERSION, port: credentials.port, config: config.file, keychain: config.daemon.keychain, startedAt: iso(startedAt), warnings },
       sso,
       profiles,
     };

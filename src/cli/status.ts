@@ -35,6 +35,7 @@ async function tray(format: "waybar" | "xbar", deps: Deps): Promise<number> {
 
 export function human(st: StatusReport, io: Io, now: number): string {
   const lines = [`s3jit ${st.daemon.version} — daemon pid ${st.daemon.pid}, endpoint 127.0.0.1:${st.daemon.port}, keychain ${st.daemon.keychain}`];
+  for (const w of st.daemon.warnings ?? []) lines.push(paint(io, 33, `warning: ${w}`));
   for (const [name, s] of Object.entries(st.sso)) {
     const state = s.loggedIn ? paint(io, 32, "logged in") + (s.expiresAt ? ` until ${s.expiresAt}` : "") : paint(io, 33, s.loginPending ? "login in progress" : "login required: run `s3jit login " + name + "`");
     lines.push(`sso ${name}: ${state}`);

@@ -11,7 +11,7 @@ function report(profiles: Record<string, Partial<Profile>>, sso: StatusReport["s
   for (const [name, p] of Object.entries(profiles)) {
     full[name] = { mode: "scoped", grant: "explicit", window: null, session: null, lastRefusal: null, loginRequired: false, ...p };
   }
-  return { daemon: { pid: 4242, version: "0.1.0", port: 17810, config: "/c.toml", keychain: "os", startedAt: at(-60) }, sso, profiles: full };
+  return { daemon: { pid: 4242, version: "0.1.0", port: 17810, config: "/c.toml", keychain: "os", startedAt: at(-60), warnings: [] }, sso, profiles: full };
 }
 const win = (endMin: number, reason = "INC-1234") => ({ open: true, start: at(-10), end: at(endMin), reason });
 const loggedOut = { corp: { loggedIn: false, expiresAt: null, loginPending: false } };

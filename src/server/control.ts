@@ -4,7 +4,7 @@ import { S3jitError } from "../errors.js";
 
 /** What `status --json` prints (DESIGN.md §2); times are ISO 8601 UTC. */
 export interface StatusReport {
-  daemon: { pid: number; version: string; port: number; config: string; keychain: string; startedAt: string };
+  daemon: { pid: number; version: string; port: number; config: string; keychain: string; startedAt: string; warnings: string[] };
   sso: Record<string, { loggedIn: boolean; expiresAt: string | null; loginPending: boolean }>;
   profiles: Record<
     string,
