@@ -208,7 +208,8 @@ export class Broker {
       }
       const durationSeconds = Math.floor(durationMs / 1000);
       if (durationSeconds < 1) throw new WindowClosedError(name);
-      const description = `s3jit ${name}: ${window.reason}`;
+      // CloudTrail shows this (scoped mode): who opened the window and why, as the audit log does.
+      const description = `s3jit ${name}${window.who ? ` for ${window.who}` : ""}: ${window.reason}`;
       const minted = await this.deps.minter.mint({
         region: cfg.region,
         base,
