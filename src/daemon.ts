@@ -155,11 +155,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
 
   const api: ControlApi = {
     status,
-    async login(name, force) {
+    async login(name, force, flow) {
       const sso = name ?? Object.keys(config.sso)[0];
       if (!sso) throw new UsageError("the config defines no [sso.NAME] section");
       if (!force && logins.state(sso).loggedIn) return { sso, alreadyLoggedIn: true };
-      const prompt = await logins.startLogin(sso);
+      const prompt = await logins.startLogin(sso, flow);
       return { ...prompt, alreadyLoggedIn: false };
     },
     async waitLogin(sso) {

@@ -22,8 +22,10 @@ export interface StatusReport {
 export interface LoginStarted {
   sso: string;
   alreadyLoggedIn: boolean;
+  flow?: "pkce" | "device";
+  /** What the user opens in a browser. */
+  url?: string;
   verificationUri?: string;
-  verificationUriComplete?: string;
   userCode?: string;
   expiresAt?: string;
 }
@@ -39,7 +41,7 @@ export interface EnvInfo {
 /** What the daemon offers its owner over the control socket. */
 export interface ControlApi {
   status(): StatusReport;
-  login(sso: string | undefined, force: boolean): Promise<LoginStarted>;
+  login(sso: string | undefined, force: boolean, flow: "pkce" | "device"): Promise<LoginStarted>;
   waitLogin(sso: string): Promise<{ sso: string; expiresAt: string | null }>;
   logout(): Promise<void>;
   grant(profile: string, req: { for?: string; reason?: string; who?: string }): { profile: string; start: string; end: string; reason: string };
@@ -82,7 +84,7 @@ export async function createControlServer(api: ControlApi, socketPath: string): 
   app.get("/v1/status", async () => api.status());
   app.post("/v1/login", async (req) => {
     const b = body(req.body);
-    return api.login(str(b.sso), b.force === true);
+    return api.login(str(b.sso), b.force === true, b.flow === "pkce" ? "pkce" : "device");
   });
   app.post("/v1/login/wait", async (req) => api.waitLogin(str(body(req.body).sso) ?? ""));
   app.post("/v1/logout", async () => {

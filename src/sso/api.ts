@@ -11,7 +11,14 @@ export interface Registration {
   clientSecret: string;
   /** Epoch ms. */
   expiresAt: number;
+  /** Registered for authorization code + PKCE (with a loopback redirect), or for the device flow. */
+  flow: "pkce" | "device";
+  /** Where the browser goes for PKCE (RegisterClient names it). */
+  authorizationEndpoint?: string;
 }
+
+/** Registered redirect: the port is chosen per login (RFC 8252 §7.3). */
+export const PKCE_REDIRECT = "http://127.0.0.1/oauth/callback";
 
 export interface DeviceAuthorization {
   deviceCode: string;
@@ -40,7 +47,8 @@ export class TokenPollFailure extends S3jitError {
 }
 
 export interface SsoApi {
-  registerClient(region: string, scopes: string[]): Promise<Registration>;
+  registerClient(region: string, scopes: string[], flow?: "pkce" | "device"): Promise<Registration>;
+  createTokenFromCode(region: string, reg: Registration, code: string, codeVerifier: string, redirectUri: string): Promise<TokenGrant>;
   startDeviceAuthorization(region: string, reg: Registration, startUrl: string): Promise<DeviceAuthorization>;
   createTokenFromDeviceCode(region: string, reg: Registration, deviceCode: string): Promise<TokenGrant>;
   refreshToken(region: string, reg: Registration, refreshToken: string): Promise<TokenGrant>;
@@ -89,11 +97,22 @@ export class AwsSsoApi implements SsoApi {
     return { mod, client };
   }
 
-  async registerClient(region: string, scopes: string[]): Promise<Registration> {
+  async registerClient(region: string, scopes: string[], flow: "pkce" | "device" = "device"): Promise<Registration> {
     const { mod, client } = await this.oidc(region);
-    const out = await call(() => client.send(new mod.RegisterClientCommand({ clientName: "s3jit", clientType: "public", scopes })));
+    const pkce = flow === "pkce" ? { grantTypes: ["authorization_code", "refresh_token"], redirectUris: [PKCE_REDIRECT] } : {};
+    const out = await call(() => client.send(new mod.RegisterClientCommand({ clientName: "s3jit", clientType: "public", scopes, ...pkce })));
     if (!out.clientId || !out.clientSecret) throw new UpstreamError("IAM Identity Center returned an incomplete client registration");
-    return { clientId: out.clientId, clientSecret: out.clientSecret, expiresAt: (out.clientSecretExpiresAt ?? 0) * 1000 };
+    return {
+      clientId: out.clientId,
+      clientSecret: out.clientSecret,
+      expiresAt: (out.clientSecretExpiresAt ?? 0) * 1000,
+      flow,
+      authorizationEndpoint: out.authorizationEndpoint ?? `https://oidc.${region}.amazonaws.com/authorize`,
+    };
+  }
+
+  async createTokenFromCode(region: string, reg: Registration, code: string, codeVerifier: string, redirectUri: string): Promise<TokenGrant> {
+    return this.createToken(region, reg, { grantType: "authorization_code", code, codeVerifier, redirectUri });
   }
 
   async startDeviceAuthorization(region: string, reg: Registration, startUrl: string): Promise<DeviceAuthorization> {
@@ -120,7 +139,11 @@ export class AwsSsoApi implements SsoApi {
     return this.createToken(region, reg, { grantType: "refresh_token", refreshToken });
   }
 
-  private async createToken(region: string, reg: Registration, input: { grantType: string; deviceCode?: string; refreshToken?: string }): Promise<TokenGrant> {
+  private async createToken(
+    region: string,
+    reg: Registration,
+    input: { grantType: string; deviceCode?: string; refreshToken?: string; code?: string; codeVerifier?: string; redirectUri?: string },
+  ): Promise<TokenGrant> {
     const { mod, client } = await this.oidc(region);
     let out;
     try {

@@ -69,12 +69,13 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
     await setup();
     const prompt = await logins.startLogin("corp");
     expect(prompt.userCode).toBeTruthy();
-    expect(prompt.verificationUriComplete).toContain("http");
+    expect(prompt.url).toContain("http");
+    expect(prompt.flow).toBe("device");
     // A second caller joins the same flow: one code, one browser tab.
     expect((await logins.startLogin("corp")).userCode).toBe(prompt.userCode);
     // Let a few polls see "pending", then approve.
     while (sandbox.count("CreateToken") < 3) await new Promise((r) => setTimeout(r, 10));
-    sandbox.approve(prompt.userCode);
+    sandbox.approve(prompt.userCode!);
     const st = await logins.waitLogin("corp");
     expect(st.loggedIn).toBe(true);
     expect(sandbox.count("RegisterClient")).toBe(1);
@@ -89,7 +90,7 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
     sandbox.inject({ action: "CreateToken", status: 400, code: "SlowDownException", times: 1 });
     const prompt = await logins.startLogin("corp");
     while (sandbox.count("CreateToken") < 2) await new Promise((r) => setTimeout(r, 10));
-    sandbox.approve(prompt.userCode);
+    sandbox.approve(prompt.userCode!);
     await logins.waitLogin("corp");
     expect(sleeps.length).toBeGreaterThanOrEqual(1);
     const base = sleeps[0]! - 5000;

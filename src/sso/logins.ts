@@ -3,6 +3,7 @@ import type { SsoConfig } from "../config/types.js";
 import { LoginRequiredError, S3jitError, UsageError } from "../errors.js";
 import type { AwsCredentials } from "../types.js";
 import { TokenPollFailure, type DeviceAuthorization, type Registration, type SsoApi, type TokenGrant } from "./api.js";
+import { listenForCallback } from "./pkce.js";
 
 /** What the keychain holds per IAM Identity Center instance. */
 export interface StoredLogin {
@@ -21,12 +22,18 @@ export interface LoginVault {
 
 export interface LoginPrompt {
   sso: string;
-  verificationUri: string;
-  verificationUriComplete: string;
-  userCode: string;
-  /** ISO 8601 UTC. */
+  flow: "pkce" | "device";
+  /** What the user opens: the device verification page (with the code) or the authorize URL. */
+  url: string;
+  /** Device flow: the page without the code, and the code the user checks. */
+  verificationUri?: string;
+  userCode?: string;
+  /** ISO 8601 UTC: when the code (or the PKCE wait) expires. */
   expiresAt: string;
 }
+
+/** How long a browser login may take before it is given up. */
+const PKCE_TIMEOUT_MS = 10 * 60_000;
 
 export interface LoginState {
   loggedIn: boolean;
@@ -131,32 +138,75 @@ export class SsoLogins {
   }
 
   /**
-   * Start a device-code login, or return the one already under way: however many callers ask,
-   * one flow runs, so the user sees one code and one browser tab.
+   * Start a login, or return the one already under way: however many callers ask, one flow runs,
+   * so the user sees one code and one browser tab.
    */
-  async startLogin(name: string): Promise<LoginPrompt> {
+  async startLogin(name: string, flow: "pkce" | "device" = "device"): Promise<LoginPrompt> {
     const existing = this.pending.get(name);
     if (existing) return existing.prompt;
     const cfg = this.config(name);
     const now = this.deps.clock.now();
     const prev = this.deps.vault.take<StoredLogin>(KIND, name, now);
     const registration =
-      prev && prev.startUrl === cfg.startUrl && prev.region === cfg.region && prev.registration.expiresAt - now > 3600_000
+      prev && prev.startUrl === cfg.startUrl && prev.region === cfg.region && prev.registration.flow === flow && prev.registration.expiresAt - now > 3600_000
         ? prev.registration
-        : await this.deps.api.registerClient(cfg.region, cfg.scopes);
+        : await this.deps.api.registerClient(cfg.region, cfg.scopes, flow);
+    const started = flow === "pkce" ? await this.startPkce(name, cfg, registration) : await this.startDevice(name, cfg, registration);
+    const done = started.done.finally(() => this.pending.delete(name));
+    // Nobody may be waiting (the CLI was interrupted); the outcome is reported through onLogin.
+    done.catch(() => {});
+    this.pending.set(name, { prompt: started.prompt, done });
+    return started.prompt;
+  }
+
+  private async startDevice(name: string, cfg: SsoConfig, registration: Registration): Promise<{ prompt: LoginPrompt; done: Promise<void> }> {
     const auth = await this.deps.api.startDeviceAuthorization(cfg.region, registration, cfg.startUrl);
     const prompt: LoginPrompt = {
       sso: name,
+      flow: "device",
+      url: auth.verificationUriComplete,
       verificationUri: auth.verificationUri,
-      verificationUriComplete: auth.verificationUriComplete,
       userCode: auth.userCode,
       expiresAt: new Date(auth.expiresAt).toISOString(),
     };
-    const done = this.poll(name, cfg, registration, auth).finally(() => this.pending.delete(name));
-    // Nobody may be waiting (the CLI was interrupted); the outcome is reported through onLogin.
-    done.catch(() => {});
-    this.pending.set(name, { prompt, done });
-    return prompt;
+    return { prompt, done: this.poll(name, cfg, registration, auth) };
+  }
+
+  private async startPkce(name: string, cfg: SsoConfig, registration: Registration): Promise<{ prompt: LoginPrompt; done: Promise<void> }> {
+    const cb = await listenForCallback(PKCE_TIMEOUT_MS);
+    const url = new URL(registration.authorizationEndpoint ?? `https://oidc.${cfg.region}.amazonaws.com/authorize`);
+    url.search = new URLSearchParams({
+      response_type: "code",
+      client_id: registration.clientId,
+      redirect_uri: cb.redirectUri,
+      state: cb.state,
+      code_challenge: cb.challenge,
+      code_challenge_method: "S256",
+      scopes: cfg.scopes.join(" "),
+    }).toString();
+    const prompt: LoginPrompt = { sso: name, flow: "pkce", url: url.toString(), expiresAt: new Date(this.deps.clock.now() + PKCE_TIMEOUT_MS).toISOString() };
+    const done = (async () => {
+      try {
+        let code: string;
+        try {
+          code = await cb.code;
+        } catch (err) {
+          throw (err as Error).message === "timeout"
+            ? new S3jitError("LoginExpired", "the browser sign-in did not come back in time: run `s3jit login` again")
+            : new S3jitError("LoginDenied", "the sign-in was not granted in the browser");
+        }
+        const token = await this.deps.api.createTokenFromCode(cfg.region, registration, code, cb.verifier, cb.redirectUri);
+        await this.save(name, { startUrl: cfg.startUrl, region: cfg.region, registration, token });
+        this.roleCreds.clear();
+        this.deps.onLogin?.(name, true);
+      } catch (err) {
+        this.deps.onLogin?.(name, false, err instanceof S3jitError ? err.code : "Error");
+        throw err;
+      } finally {
+        cb.close();
+      }
+    })();
+    return { prompt, done };
   }
 
   /** Resolves when the login under way completes; rejects when it fails or expires. */

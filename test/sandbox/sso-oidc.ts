@@ -128,7 +128,7 @@ export class OidcService {
     const redirectUri = query.get("redirect_uri") ?? "";
     const codeChallenge = query.get("code_challenge") ?? "";
     if (!client) return oidcError(400, "InvalidClientException", "Unknown client_id");
-    if (!client.redirectUris.includes(redirectUri)) return oidcError(400, "InvalidRedirectUriException", "redirect_uri was not registered for this client");
+    if (!client.redirectUris.some((r) => sameRedirect(r, redirectUri))) return oidcError(400, "InvalidRedirectUriException", "redirect_uri was not registered for this client");
     if (query.get("response_type") !== "code" || query.get("code_challenge_method") !== "S256" || codeChallenge === "") {
       return oidcError(400, "InvalidRequestException", "response_type=code with an S256 code_challenge is required");
     }
@@ -265,5 +265,20 @@ export class OidcService {
       this.refreshTokens.set(refreshToken, session);
     }
     return jsonResponse(200, { accessToken, tokenType: "Bearer", expiresIn: ttl, ...(refreshToken ? { refreshToken } : {}) });
+  }
+}
+
+/**
+ * RFC 8252 §7.3: for a loopback IP redirect URI the port is chosen at login time, so it is not
+ * part of the match. Anything else must match exactly.
+ */
+function sameRedirect(registered: string, asked: string): boolean {
+  if (registered === asked) return true;
+  try {
+    const r = new URL(registered);
+    const a = new URL(asked);
+    return r.protocol === "http:" && r.hostname === "127.0.0.1" && a.hostname === "127.0.0.1" && r.pathname === a.pathname && a.search === "";
+  } catch {
+    return false;
   }
 }
