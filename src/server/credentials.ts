@@ -72,6 +72,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 // An SDK request carries a few hundred bytes of headers and no body.
 const MAX_HEADER_BYTES = 4096;
 const MAX_CONNECTIONS = 1024;
+const SLASH = 0x2f;
 
 /**
  * `Expiration` exactly as YYYY-MM-DDTHH:MM:SSZ: the JS and Rust SDKs reject `+00:00`, and
@@ -164,6 +165,10 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
       const h = req.headers;
       const profile = req.params.profile;
       if (h.host !== hostIp && h.host !== hostName) return refuse(req, reply, REQUEST_REFUSED, profile);
+      // Node keeps only the first of two Host headers, and an absolute-form target
+      // (`GET http://evil.example/…`) names an authority that RFC 9112 puts before Host: refuse
+      // both rather than guess which name the client meant.
+      if (req.raw.url?.charCodeAt(0) !== SLASH || req.raw.headersDistinct.host?.length !== 1) return refuse(req, reply, REQUEST_REFUSED, profile);
       // Browsers always send Sec-Fetch-Site (and Origin on cross-origin requests); proxies add
       // X-Forwarded-For. Sec-Fetch-Mode alone is Node's own fetch, an SDK's legitimate client.
       if (h.origin !== undefined || h["sec-fetch-site"] !== undefined || h["x-forwarded-for"] !== undefined) {

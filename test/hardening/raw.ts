@@ -1,0 +1,95 @@
+import net from "node:net";
+import type { Stack } from "../helpers/stack.js";
+
+/** One HTTP response as read off the wire, headers lower-cased. */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** Everything the server wrote (several responses when pipelining). */
+  raw: string;
+}
+
+/**
+ * Writes `request` verbatim on a fresh TCP connection and reads until the server closes it (or
+ * `timeoutMs` passes, then whatever arrived). No HTTP client in between: what is sent is exactly
+ * what an attacker can send.
+ */
+export function rawRequest(port: number, request: string | Buffer, timeoutMs = 10_000, opts: { halfClose?: boolean } = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on("data", (d: Buffer) => chunks.push(d));
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      // A server that resets after answering still answered.
+      if (chunks.length === 0 && err.code !== "ECONNRESET") reject(err);
+    });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(parseResponse(Buffer.concat(chunks).toString("latin1")));
+    });
+    // Half-closing after the request is what most raw attackers do; a pipelining client keeps its
+    // side open until the answers are in (Node answers only the first request of a half-closed socket).
+    socket.on("connect", () => (opts.halfClose === false ? socket.write(request) : socket.end(request)));
+  });
+}
+
+export function parseResponse(raw: string): RawResponse {
+  const headEnd = raw.indexOf("\r\n\r\n");
+  const head = headEnd >= 0 ? raw.slice(0, headEnd) : raw;
+  const lines = head.split("\r\n");
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? "")?.[1] ?? 0);
+  const headers: Record<string, string> = {};
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(":");
+    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  let body = headEnd >= 0 ? raw.slice(headEnd + 4) : "";
+  if (headers["content-length"] !== undefined) body = body.slice(0, Number(headers["content-length"]));
+  return { status, headers, body, raw };
+}
+
+/** A well-formed SDK request, with every part replaceable. */
+export function getRequest(o: { path: string; host?: string | null; token?: string | null; extra?: string[]; version?: string; method?: string }): string {
+  const lines = [`${o.method ?? "GET"} ${o.path} HTTP/${o.version ?? "1.1"}`];
+  if (o.host !== null && o.host !== undefined) lines.push(`Host: ${o.host}`);
+  if (o.token !== null && o.token !== undefined) lines.push(`Authorization: ${o.token}`);
+  lines.push(...(o.extra ?? []), "Connection: close", "", "");
+  return lines.join("\r\n");
+}
+
+export interface Endpoint {
+  port: number;
+  url: string;
+  token: string;
+}
+
+export async function endpointOf(stack: Stack, profile: string): Promise<Endpoint> {
+  const env = await stack.clientEnv(profile);
+  const url = env.AWS_CONTAINER_CREDENTIALS_FULL_URI!;
+  return { port: Number(new URL(url).port), url, token: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Log in, open a window and wait until the endpoint serves (the first mint may answer 503). */
+export async function loginAndGrant(stack: Stack, profile: string): Promise<Endpoint> {
+  const login = await stack.cli(["login", "--no-browser"]);
+  if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
+  const grant = await stack.cli(["grant", profile, "--for", "30m", "--reason", "hardening test"]);
+  if (grant.code !== 0) throw new Error(`grant failed: ${grant.stderr}`);
+  const ep = await endpointOf(stack, profile);
+  await waitFor200(ep, `/v1/credentials/${profile}`);
+  return ep;
+}
+
+export async function waitFor200(ep: Endpoint, path: string, timeoutMs = 20_000): Promise<RawResponse> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await rawRequest(ep.port, getRequest({ path, host: `127.0.0.1:${ep.port}`, token: ep.token }));
+    if (r.status === 200) return r;
+    if (Date.now() > deadline) throw new Error(`no 200 within ${timeoutMs} ms: last ${r.status} ${r.body}`);
+    await sleep(200);
+  }
+}
