@@ -20,6 +20,7 @@ import { EndpointTokens } from "./server/tokens.js";
 import { createCredentialsServer } from "./server/credentials.js";
 import { createControlServer, type ControlApi, type StatusReport } from "./server/control.js";
 import { controlClient } from "./cli/client.js";
+import { canOpenBrowser, openBrowser } from "./cli/browser.js";
 import { WindowBook } from "./windows/windows.js";
 import { loadWindows, saveWindows } from "./windows/state.js";
 
@@ -94,6 +95,21 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     vault: secrets,
     audit,
     windowsChanged: persist,
+  });
+  // The daemon never opens a browser on its own, unless the user asked for it (auto_login):
+  // then one login (startLogin joins a running one) when a mint finds the login missing.
+  broker.on((e) => {
+    if (e.type !== "login-required" || !config.sso[e.sso]?.autoLogin || !canOpenBrowser(process.env)) return;
+    // Many requests fail while one login runs: one browser tab, not one per request.
+    if (logins.state(e.sso).loginPending) return;
+    void logins
+      .startLogin(e.sso, "pkce")
+      .then(async (p) => {
+        await openBrowser(p.url, process.env);
+        await logins.waitLogin(e.sso);
+        broker.resume();
+      })
+      .catch((err: unknown) => audit.record("error", { what: "auto login failed", sso: e.sso, code: err instanceof S3jitError ? err.code : "Error" }));
   });
   const tokens = await EndpointTokens.open(paths.tokens, Object.keys(config.profiles), { now: () => clock.now() });
 

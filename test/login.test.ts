@@ -79,3 +79,25 @@ describe("s3jit login", () => {
     expect(st.profiles.audit.lastRefusal.code).toBe("LoginRequired");
   });
 });
+
+describe("auto_login = true", () => {
+  it("the daemon opens the browser by itself once when a mint finds no login, and then serves", async () => {
+    const stack = await startStack({ startDaemon: false });
+    try {
+      const { readFileSync: read, writeFileSync } = await import("node:fs");
+      writeFileSync(stack.configFile, read(stack.configFile, "utf8").replace('region = "eu-west-1"\n', 'region = "eu-west-1"\nauto_login = true\n'));
+      await stack.startDaemon({ BROWSER: FAKE_BROWSER });
+      expect((await stack.cli(["grant", "audit", "--for", "20m", "--reason", "auto"])).code).toBe(0);
+      const env = await stack.clientEnv("audit");
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        status = (await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } })).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(status).toBe(200);
+      expect(stack.sandbox.count("Authorize")).toBe(1);
+    } finally {
+      await stack.close();
+    }
+  });
+});
