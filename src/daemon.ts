@@ -204,6 +204,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       if (!p) throw new S3jitError("UnknownProfile", `no profile "${profile}" in ${config.file}`);
       return { profile, region: p.region, url: credentials.url(profile), tokenFile: tokens.tokenFile(profile), token: tokens.token(profile) };
     },
+    accounts: (sso) => logins.accounts(sso),
     async credentials(profile) {
       const s = await broker.credentials(profile);
       return { AccessKeyId: s.accessKeyId, SecretAccessKey: s.secretAccessKey, Token: s.sessionToken, Expiration: iso(s.expiration).replace(/\.\d{3}Z$/, "Z") };

@@ -6,6 +6,8 @@ import { EXIT, processIo, type Deps } from "./io.js";
 
 const USAGE = `usage: s3jit <command> [options]
 
+  init [--sso-start-url URL --sso-region R --profile NAME --account ID --role ROLE --region R --scope S…] [--force]
+                                            write a commented config.toml (asks what is missing on a terminal)
   daemon [--config PATH]                    run the daemon in the foreground
   login [SSO] [--no-browser] [--force]      sign in to IAM Identity Center
   logout                                    forget SSO tokens and cached sessions
@@ -25,7 +27,7 @@ const USAGE = `usage: s3jit <command> [options]
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 daemon not running.`;
 
-type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
+type Options = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
 
 function parse(argv: string[], options: Options, positionals: { min: number; max: number; names: string }) {
   let parsed;
@@ -37,10 +39,10 @@ function parse(argv: string[], options: Options, positionals: { min: number; max
   if (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max) {
     throw new UsageError(`expected ${positionals.names}`);
   }
-  return { values: parsed.values as Record<string, string | boolean | undefined>, args: parsed.positionals };
+  return { values: parsed.values as Record<string, string | boolean | string[] | undefined>, args: parsed.positionals };
 }
 
-const s = (v: string | boolean | undefined): string | undefined => (typeof v === "string" ? v : undefined);
+const s = (v: string | boolean | string[] | undefined): string | undefined => (typeof v === "string" ? v : undefined);
 
 export async function main(argv: string[]): Promise<number> {
   const io = processIo();
@@ -97,6 +99,40 @@ export async function main(argv: string[]): Promise<number> {
       case "credential-process": {
         const { args } = parse(rest, {}, { min: 1, max: 1, names: "a PROFILE" });
         return await (await import("./credential-process.js")).run({ profile: args[0]! }, deps());
+      }
+      case "init": {
+        const { values } = parse(
+          rest,
+          {
+            force: { type: "boolean" },
+            config: { type: "string" },
+            sso: { type: "string" },
+            "sso-start-url": { type: "string" },
+            "sso-region": { type: "string" },
+            profile: { type: "string" },
+            account: { type: "string" },
+            role: { type: "string" },
+            region: { type: "string" },
+            scope: { type: "string", multiple: true },
+          } as Options,
+          { min: 0, max: 0, names: "options only" },
+        );
+        const scope = (values.scope as unknown as string[] | undefined) ?? [];
+        return await (await import("./init.js")).run(
+          {
+            configFile: s(values.config) ?? resolvePaths().configFile,
+            force: !!values.force,
+            ssoName: s(values.sso) ?? "corp",
+            startUrl: s(values["sso-start-url"]),
+            ssoRegion: s(values["sso-region"]),
+            profile: s(values.profile),
+            account: s(values.account),
+            role: s(values.role),
+            region: s(values.region),
+            scope: scope.flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean),
+          },
+          deps(),
+        );
       }
       case "audit": {
         const { values } = parse(rest, { since: { type: "string" }, json: { type: "boolean" } }, { min: 0, max: 0, names: "no arguments" });

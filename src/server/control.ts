@@ -47,6 +47,7 @@ export interface ControlApi {
   grant(profile: string, req: { for?: string; reason?: string; who?: string }): { profile: string; start: string; end: string; reason: string };
   revoke(profile: string): Promise<void>;
   env(profile: string): EnvInfo;
+  accounts(sso: string): Promise<Array<{ accountId: string; accountName: string; roles: string[] }>>;
   /** The credentials JSON the endpoint would serve (for credential-process). */
   credentials(profile: string): Promise<{ AccessKeyId: string; SecretAccessKey: string; Token: string; Expiration: string }>;
   /** Subscribe to state changes; returns the unsubscribe function. */
@@ -100,6 +101,7 @@ export async function createControlServer(api: ControlApi, socketPath: string): 
     return { ok: true };
   });
   app.get<{ Params: { profile: string } }>("/v1/env/:profile", async (req) => api.env(req.params.profile));
+  app.get<{ Params: { sso: string } }>("/v1/sso/:sso/accounts", async (req) => api.accounts(req.params.sso));
   app.get<{ Params: { profile: string } }>("/v1/credentials/:profile", async (req) => api.credentials(req.params.profile));
   app.get("/v1/events", (req, reply: FastifyReply) => {
     reply.hijack();

@@ -54,6 +54,8 @@ export interface SsoApi {
   refreshToken(region: string, reg: Registration, refreshToken: string): Promise<TokenGrant>;
   getRoleCredentials(region: string, accessToken: string, accountId: string, roleName: string): Promise<AwsCredentials>;
   logout(region: string, accessToken: string): Promise<void>;
+  /** Every account the login may use, with its roles (ListAccounts + ListAccountRoles, all pages). */
+  listAccounts(region: string, accessToken: string): Promise<Array<{ accountId: string; accountName: string; roles: string[] }>>;
 }
 
 type OidcModule = typeof import("@aws-sdk/client-sso-oidc");
@@ -176,6 +178,26 @@ export class AwsSsoApi implements SsoApi {
     }
     // GetRoleCredentials reports expiration in epoch milliseconds (unlike STS's ISO strings).
     return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
+  }
+
+  async listAccounts(region: string, accessToken: string): Promise<Array<{ accountId: string; accountName: string; roles: string[] }>> {
+    const { mod, client } = await this.sso(region);
+    const accounts: Array<{ accountId: string; accountName: string; roles: string[] }> = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await call(() => client.send(new mod.ListAccountsCommand({ accessToken, ...(nextToken ? { nextToken } : {}) })));
+      for (const a of page.accountList ?? []) if (a.accountId) accounts.push({ accountId: a.accountId, accountName: a.accountName ?? "", roles: [] });
+      nextToken = page.nextToken;
+    } while (nextToken);
+    for (const a of accounts) {
+      let next: string | undefined;
+      do {
+        const page = await call(() => client.send(new mod.ListAccountRolesCommand({ accessToken, accountId: a.accountId, ...(next ? { nextToken: next } : {}) })));
+        for (const r of page.roleList ?? []) if (r.roleName) a.roles.push(r.roleName);
+        next = page.nextToken;
+      } while (next);
+    }
+    return accounts;
   }
 
   async logout(region: string, accessToken: string): Promise<void> {

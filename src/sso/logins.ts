@@ -274,6 +274,12 @@ export class SsoLogins {
     }
   }
 
+  /** The accounts and roles this login may use (for `s3jit init`). */
+  async accounts(name: string): Promise<Array<{ accountId: string; accountName: string; roles: string[] }>> {
+    const token = await this.accessToken(name);
+    return this.deps.api.listAccounts(this.config(name).region, token);
+  }
+
   async logout(name: string): Promise<void> {
     const s = this.stored(name);
     this.roleCreds.clear();
