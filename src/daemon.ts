@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config/types.js";
@@ -60,6 +60,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const expiry = scheduleExpiry(secrets, () => clock.now(), () => {});
   const audit: Audit = fileAudit(paths.auditLog);
 
+  refuseInsecure(paths.stateFile);
   const windows = new WindowBook();
   /** What the user should know about this start (shown by `status`). */
   const warnings: string[] = [];
@@ -255,6 +256,23 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     const service = process.env.S3JIT_KEYCHAIN_SERVICE || "s3jit";
     await probeKeychain(service);
     return new KeytarStore(service);
+  }
+}
+
+/**
+ * Like ssh with a private key: a state file others can read or write is a sign that something is
+ * wrong, so the daemon stops and names the fix rather than carry on.
+ */
+function refuseInsecure(file: string): void {
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch {
+    return;
+  }
+  if (process.platform !== "win32" && (mode & 0o077) !== 0) {
+    const m = (mode & 0o777).toString(8).padStart(4, "0");
+    throw new S3jitError("InsecureFile", `${file} has mode ${m}: other users can read or change it. Run \`chmod 600 ${file}\` and start again`);
   }
 }
 

@@ -113,13 +113,19 @@ describe("neighbours: file modes and another user", () => {
     expect((await stack.cli(["status", "--json"])).code).toBe(0);
   });
 
-  it("opens no window from a state file readable by others: starts closed and says which file", async () => {
+  it("refuses to start when the state file is readable by others, naming the file and the chmod that fixes it", async () => {
     expect(await stack.stopDaemon("SIGTERM")).toBe(0);
     chmodSync(files.state, 0o644);
+    const err = await stack.startDaemon().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err, "the daemon started with a 0644 state file").toBeInstanceOf(Error);
+    expect(err!.message).toContain(files.state);
+    expect(err!.message).toContain(`chmod 600 ${files.state}`);
+    chmodSync(files.state, 0o600);
     await stack.startDaemon();
     const st = JSON.parse((await stack.cli(["status", "--json"])).stdout) as { profiles: { audit: { window: unknown } } };
-    expect(st.profiles.audit.window).toBeNull();
-    expect(stack.daemonLog()).toContain(files.state);
-    expect(stack.daemonLog()).toContain("0644");
+    expect(st.profiles.audit.window).not.toBeNull();
   });
 });
