@@ -10,6 +10,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startSandbox } from "../test/sandbox/server.js";
+import { xdgEnv } from "../test/helpers/stack.js";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -24,11 +25,7 @@ const sandbox = await startSandbox({ autoApprove: true });
 const env: NodeJS.ProcessEnv = { ...process.env };
 for (const k of Object.keys(env)) if (k.startsWith("AWS_") || k.startsWith("XDG_")) delete env[k];
 Object.assign(env, {
-  XDG_CONFIG_HOME: path.join(dir, "config"),
-  XDG_DATA_HOME: path.join(dir, "data"),
-  XDG_STATE_HOME: path.join(dir, "state"),
-  XDG_CACHE_HOME: path.join(dir, "cache"),
-  XDG_RUNTIME_DIR: path.join(dir, "run"),
+  ...xdgEnv(dir),
   AWS_ENDPOINT_URL_STS: sandbox.url,
   AWS_ENDPOINT_URL_SSO: sandbox.url,
   AWS_ENDPOINT_URL_SSO_OIDC: sandbox.url,

@@ -10,6 +10,7 @@ import {
 } from "./errors.js";
 import type { Audit } from "./audit/audit.js";
 import type { Session } from "./types.js";
+import type { Vault } from "./store/secrets.js";
 import type { Minter } from "./sts/mint.js";
 import type { SsoLogins } from "./sso/logins.js";
 import { buildSessionPolicy, policyHash } from "./policy/build.js";
@@ -27,11 +28,7 @@ export interface Windows {
 }
 
 /** Where minted sessions survive a restart (the keychain). */
-export interface SessionVault {
-  take<T>(kind: string, owner: string, now: number): T | null;
-  put(kind: string, owner: string, value: unknown, expiresAt: number): Promise<void>;
-  remove(kind: string, owner: string): Promise<void>;
-}
+export type SessionVault = Vault;
 
 export interface Refusal {
   code: string;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "./helpers/stack.js";
+import { fetchCredentials, startStack, type Stack } from "./helpers/stack.js";
 
 const ASSUME_ROLE_PROFILE = `
 [profile audit]
@@ -30,14 +30,8 @@ describe("assume-role mode: role chaining's 15-minute minimum never outlives a 5
     const windowEnd = Date.parse(st.profiles.audit.window.end);
     expect(st.profiles.audit.mode).toBe("assume-role");
     const env = await stack.clientEnv("audit");
-    let res: Response | undefined;
-    for (let i = 0; i < 40; i++) {
-      res = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
-      if (res.status !== 503) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(res!.status).toBe(200);
-    const body = (await res!.json()) as Record<string, string>;
+    const { status, body } = await fetchCredentials(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, env.AWS_CONTAINER_AUTHORIZATION_TOKEN!);
+    expect(status).toBe(200);
     // Served expiry is the window's end (to the second), although AWS keeps the session 15 minutes.
     expect(Math.abs(Date.parse(body.Expiration!) - windowEnd)).toBeLessThan(1000);
     expect(Date.parse(body.Expiration!)).toBeLessThanOrEqual(windowEnd);

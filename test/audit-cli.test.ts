@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "./helpers/stack.js";
+import { fetchCredentials, startStack, type Stack } from "./helpers/stack.js";
 
 describe("s3jit audit", () => {
   let stack: Stack;
@@ -8,11 +8,7 @@ describe("s3jit audit", () => {
     expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
     expect((await stack.cli(["grant", "audit", "--for", "10m", "--reason", "INC-77 read logs"])).code).toBe(0);
     const env = await stack.clientEnv("audit");
-    for (let i = 0; i < 40; i++) {
-      const res = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
-      if (res.status === 200) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    expect((await fetchCredentials(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, env.AWS_CONTAINER_AUTHORIZATION_TOKEN!)).status).toBe(200);
     await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: "wrong" } });
     // The requesting process is looked up after the answer (best effort, while the connection
     // lives: fetch keeps it open a few seconds); wait for that line before stopping.

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { probeKeychain } from "../src/store/keytar.js";
-import { startStack, type Stack } from "./helpers/stack.js";
+import { fetchCredentials, startStack, type Stack } from "./helpers/stack.js";
 
 const run = promisify(execFile);
 
@@ -28,13 +28,7 @@ async function keyringItems(service: string): Promise<string> {
 
 async function fetchCreds(stack: Stack, profile = "audit") {
   const env = await stack.clientEnv(profile);
-  for (let i = 0; i < 40; i++) {
-    const res = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
-    const body = (await res.json()) as Record<string, string>;
-    if (res.status !== 503) return { status: res.status, body };
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error("still 503");
+  return fetchCredentials(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, env.AWS_CONTAINER_AUTHORIZATION_TOKEN!);
 }
 
 function filesUnder(dir: string): string[] {

@@ -7,7 +7,7 @@ import { startDaemon, type RunningDaemon } from "../src/daemon.js";
 import { controlClient } from "../src/cli/client.js";
 import type { EnvInfo, StatusReport } from "../src/server/control.js";
 import { startSandbox, type Sandbox } from "./sandbox/server.js";
-import { PROFILE_TOML } from "./helpers/stack.js";
+import { fetchCredentials, PROFILE_TOML, xdgEnv } from "./helpers/stack.js";
 
 /**
  * The daemon in this process with a clock the test moves (the sandbox shares it), so "21 minutes
@@ -25,11 +25,7 @@ describe("scenario: grant 20 m → credentials → clock +21 m → refused, cach
     dir = mkdtempSync(path.join(tmpdir(), "s3jit-sc-"));
     sandbox = await startSandbox({ autoApprove: true, now: () => clock.now() });
     Object.assign(process.env, {
-      XDG_CONFIG_HOME: path.join(dir, "config"),
-      XDG_DATA_HOME: path.join(dir, "data"),
-      XDG_STATE_HOME: path.join(dir, "state"),
-      XDG_CACHE_HOME: path.join(dir, "cache"),
-      XDG_RUNTIME_DIR: path.join(dir, "run"),
+      ...xdgEnv(dir),
       AWS_ENDPOINT_URL_STS: sandbox.url,
       AWS_ENDPOINT_URL_SSO: sandbox.url,
       AWS_ENDPOINT_URL_SSO_OIDC: sandbox.url,
@@ -55,16 +51,7 @@ describe("scenario: grant 20 m → credentials → clock +21 m → refused, cach
     const w = await client.post<{ end: string }>("/v1/grant", { profile: "audit", for: "20m", reason: "INC-1" });
     expect(Date.parse(w.end) - clock.now()).toBe(20 * 60_000);
     const env = await client.get<EnvInfo>("/v1/env/audit");
-    const get = async () => {
-      for (let i = 0; i < 40; i++) {
-        const res = await fetch(env.url, { headers: { authorization: env.token } });
-        const body = (await res.json()) as Record<string, string>;
-        if (res.status !== 503) return { status: res.status, body };
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error("still 503");
-    };
-
+    const get = () => fetchCredentials(env.url, env.token);
     const ok = await get();
     expect(ok.status).toBe(200);
     expect(Date.parse(ok.body.Expiration!)).toBeLessThanOrEqual(Date.parse(w.end));

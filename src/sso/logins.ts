@@ -4,6 +4,7 @@ import { LoginRequiredError, S3jitError, UsageError } from "../errors.js";
 import type { AwsCredentials } from "../types.js";
 import { TokenPollFailure, type DeviceAuthorization, type Registration, type SsoApi, type TokenGrant } from "./api.js";
 import { listenForCallback } from "./pkce.js";
+import type { Vault } from "../store/secrets.js";
 
 /** What the keychain holds per IAM Identity Center instance. */
 export interface StoredLogin {
@@ -13,12 +14,8 @@ export interface StoredLogin {
   token?: TokenGrant;
 }
 
-/** The slice of the secret facade this module needs. */
-export interface LoginVault {
-  take<T>(kind: string, owner: string, now: number): T | null;
-  put(kind: string, owner: string, value: unknown, expiresAt: number): Promise<void>;
-  remove(kind: string, owner: string): Promise<void>;
-}
+/** Where logins survive a restart (the keychain). */
+export type LoginVault = Vault;
 
 export interface LoginPrompt {
   sso: string;

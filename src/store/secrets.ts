@@ -10,11 +10,18 @@ interface Item {
 
 const key = (kind: string, owner: string) => `${kind}:${owner}`;
 
+/** What the broker and the SSO logins need of the secret store: typed items with an expiry. */
+export interface Vault {
+  take<T>(kind: string, owner: string, now: number): T | null;
+  put(kind: string, owner: string, value: unknown, expiresAt: number): Promise<void>;
+  remove(kind: string, owner: string): Promise<void>;
+}
+
 /**
  * Typed secrets with an expiry, over a SecretStore. Every item is read once at open() and then
  * served from memory (on macOS each keychain read can cost a prompt); writes go through.
  */
-export class Secrets {
+export class Secrets implements Vault {
   private readonly items = new Map<string, Item>();
   /** Set by scheduleExpiry: a new item may expire before the timer that is armed. */
   changed?: () => void;

@@ -1,7 +1,6 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { ROOT, startStack, type Stack } from "../helpers/stack.js";
+import { ROOT, runProcess, startStack, type CliResult, type Stack } from "../helpers/stack.js";
 
 /** Shared by the real-client tests: a stack with the user logged in and a window open for `audit`. */
 
@@ -14,25 +13,9 @@ export const OUT_OF_SCOPE = [
   { bucket: "audit-logs", key: "2025/12/old.json" },
 ] as const;
 
-export interface Proc {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type Proc = CliResult;
 
-/** Runs a program to completion without blocking the event loop (the sandbox lives in this process). */
-export function runProcess(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; input?: string }): Promise<Proc> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env, cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(opts.input ?? "");
-  });
-}
+export { runProcess };
 
 /** The one JSON line a fixture prints. */
 export function fixtureResult(p: Proc): Record<string, unknown> & { ok: boolean } {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { startStack, type Stack } from "../helpers/stack.js";
+import { OTHER_PROFILE_TOML, startStack, type Stack } from "../helpers/stack.js";
 import { endpointOf, getRequest, loginAndGrant, rawRequest, sleep, type Endpoint, type RawResponse } from "./raw.js";
 
 /**
@@ -10,14 +10,6 @@ import { endpointOf, getRequest, loginAndGrant, rawRequest, sleep, type Endpoint
  * suite proves them on the wire, where Node's HTTP parser and fastify's router sit in front.
  */
 
-const OTHER_PROFILE = `
-[profile.other]
-sso = "corp"
-account_id = "123456789012"
-sso_role = "S3JitBase"
-region = "eu-west-1"
-scope = ["other-bucket"]
-`;
 
 interface Case {
   name: string;
@@ -158,7 +150,7 @@ describe("credentials endpoint under attack (raw TCP, real daemon, window open)"
   const results = new Map<string, RawResponse>();
 
   beforeAll(async () => {
-    stack = await startStack({ extraToml: OTHER_PROFILE });
+    stack = await startStack({ extraToml: OTHER_PROFILE_TOML });
     ep = await loginAndGrant(stack, "audit");
     other = await endpointOf(stack, "other");
     expect(other.token).not.toBe(ep.token);

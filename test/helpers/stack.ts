@@ -54,6 +54,51 @@ max_window = "2h"
 session_ttl = "1h"
 `;
 
+/** Runs a program to completion without blocking the event loop (the sandbox lives in this process). */
+export function runProcess(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; input?: string; cwd?: string }): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd ?? ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** A second profile for tests that need two (a token must open only its own). */
+export const OTHER_PROFILE_TOML = `
+[profile.other]
+sso = "corp"
+account_id = "123456789012"
+sso_role = "S3JitBase"
+region = "eu-west-1"
+scope = ["other-bucket"]
+`;
+
+/** The XDG folders of one s3jit user, all inside `dir` (env-paths reads these). */
+export function xdgEnv(dir: string): Record<string, string> {
+  return {
+    XDG_CONFIG_HOME: path.join(dir, "config"),
+    XDG_DATA_HOME: path.join(dir, "data"),
+    XDG_STATE_HOME: path.join(dir, "state"),
+    XDG_CACHE_HOME: path.join(dir, "cache"),
+    XDG_RUNTIME_DIR: path.join(dir, "run"),
+  };
+}
+
+/** GET the endpoint as an SDK would, retrying 503 (a mint under way) like the SDKs do. */
+export async function fetchCredentials(url: string, token: string, attempts = 60): Promise<{ status: number; body: Record<string, string> }> {
+  for (let i = 0; ; i++) {
+    const res = await fetch(url, { headers: { authorization: token } });
+    const body = (await res.json()) as Record<string, string>;
+    if (res.status !== 503 || i >= attempts) return { status: res.status, body };
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
 /** The environment a child starts from: the test runner's, minus anything that points at AWS. */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -72,11 +117,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const env: NodeJS.ProcessEnv = {
     ...cleanEnv(),
     HOME: path.join(dir, "home"),
-    XDG_CONFIG_HOME: path.join(dir, "config"),
-    XDG_DATA_HOME: path.join(dir, "data"),
-    XDG_STATE_HOME: path.join(dir, "state"),
-    XDG_CACHE_HOME: path.join(dir, "cache"),
-    XDG_RUNTIME_DIR: path.join(dir, "run"),
+    ...xdgEnv(dir),
     AWS_ENDPOINT_URL_STS: sandbox.url,
     AWS_ENDPOINT_URL_SSO: sandbox.url,
     AWS_ENDPOINT_URL_SSO_OIDC: sandbox.url,
@@ -98,16 +139,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let daemon: ChildProcess | undefined;
   let log = "";
   const run = (args: string[], o: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...o.env }, stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      child.stdin.end(o.input ?? "");
-    });
+    runProcess(process.execPath, [CLI, ...args], { env: { ...env, ...o.env }, ...(o.input !== undefined ? { input: o.input } : {}) });
 
   const stack: Stack = {
     dir,
