@@ -130,14 +130,20 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     );
   });
 
-  // The requesting process is looked up after the answer is sent, and at most a few times a second:
-  // under load the audit line still appears, without the process.
+  // One serve line per session and connection: an SDK re-fetching over a kept-alive connection is
+  // the same hand-out to the same process, and a line per request would cost the hot path.
+  // Finding the requesting process walks /proc (every process's open files), so it runs after the
+  // answer, one at a time and at most twice a second; beyond that the line has no process.
+  const servedOn = new Map<number, string>();
   let lookups = { second: 0, count: 0 };
   function auditServe(profile: string, accessKeyId: string, expiration: number, clientPort: number): void {
+    if (servedOn.get(clientPort) === accessKeyId) return;
+    if (servedOn.size >= 4096) servedOn.clear();
+    servedOn.set(clientPort, accessKeyId);
+    const fields = { profile, accessKeyId, expiration: iso(expiration) };
     const second = Math.floor(Date.now() / 1000);
     if (second !== lookups.second) lookups = { second, count: 0 };
-    const fields = { profile, accessKeyId, expiration: iso(expiration) };
-    if (++lookups.count > 20) return audit.record("serve", { ...fields, peer: { port: clientPort } });
+    if (lookupsInFlight.size > 0 || ++lookups.count > 2) return audit.record("serve", { ...fields, peer: { port: clientPort } });
     const pending = findPeer(clientPort, credentials.port).then((p) => audit.record("serve", { ...fields, peer: { port: clientPort, ...p } }));
     lookupsInFlight.add(pending);
     void pending.finally(() => lookupsInFlight.delete(pending));
