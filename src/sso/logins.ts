@@ -248,12 +248,16 @@ export class SsoLogins {
     }
   }
 
-  /** Base credentials of the permission set's role, reused until shortly before they end. */
-  async roleCredentials(name: string, accountId: string, roleName: string): Promise<AwsCredentials> {
+  /**
+   * Base credentials of the permission set's role, reused until shortly before they end, or until
+   * they have less than `minLifeMs` left: a scoped session can never outlive its parent, so a
+   * mint that wants an hour must not start from base credentials with twenty minutes left.
+   */
+  async roleCredentials(name: string, accountId: string, roleName: string, minLifeMs = 0): Promise<AwsCredentials> {
     const key = `${name}/${accountId}/${roleName}`;
     const now = this.deps.clock.now();
     const cached = this.roleCreds.get(key);
-    if (cached && cached.expiration - now > ROLE_CREDS_MARGIN_MS) return cached;
+    if (cached && cached.expiration - now > Math.max(ROLE_CREDS_MARGIN_MS, minLifeMs)) return cached;
     const cfg = this.config(name);
     const token = await this.accessToken(name);
     try {
@@ -267,6 +271,8 @@ export class SsoLogins {
         if (s) await this.save(name, { startUrl: s.startUrl, region: s.region, registration: s.registration });
         throw new LoginRequiredError(name);
       }
+      // The portal failed, but the old credentials still work: a shorter session beats none.
+      if (cached && cached.expiration - this.deps.clock.now() > ROLE_CREDS_MARGIN_MS) return cached;
       throw err;
     }
   }
