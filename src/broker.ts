@@ -66,6 +66,13 @@ const MIN_SERVE_MS = 60_000;
 export const CLOSING_SOON_MS = 5 * 60_000;
 /** Back off this long after a failed background mint before trying again. */
 const RETRY_MS = 30_000;
+/**
+ * STS counts whole seconds (DurationSeconds rounded down, Expiration to the second), so a session
+ * minted for "the rest of the window" ends up to two seconds early. It still ends with the window:
+ * nothing longer can be minted, so it is neither refreshed nor replaced on a request.
+ */
+const ENDS_WITH_WINDOW_MS = 2000;
+const endsWithWindow = (s: Session, w: Window) => w.end - s.expiration < ENDS_WITH_WINDOW_MS;
 
 interface Flight {
   promise: Promise<Session>;
@@ -139,7 +146,7 @@ export class Broker {
     }
     if (s.windowEnd !== window.end || s.expiration <= now) return null;
     // A session about to end is replaced, unless it ends with the window: nothing better exists.
-    if (s.expiration - now < MIN_SERVE_MS && s.expiration < window.end) return null;
+    if (s.expiration - now < MIN_SERVE_MS && !endsWithWindow(s, window)) return null;
     return s;
   }
 
@@ -190,7 +197,9 @@ export class Broker {
     const window = this.deps.windows.get(name, now);
     if (!window) throw new WindowClosedError(name);
     try {
-      const base = await this.deps.logins.roleCredentials(cfg.sso, cfg.accountId, cfg.ssoRole);
+      // Scoped sessions end with their parent: ask for base credentials that outlive the session wanted.
+      const wanted = cfg.roleArn ? 0 : Math.min(cfg.sessionTtl, window.end - now);
+      const base = await this.deps.logins.roleCredentials(cfg.sso, cfg.accountId, cfg.ssoRole, wanted);
       now = this.deps.clock.now();
       const { policy, hash } = this.policyFor(cfg, window.end);
       const left = window.end - now;
@@ -265,7 +274,7 @@ export class Broker {
     const now = this.deps.clock.now();
     // A third of the remaining life at most, so short sessions (session_ttl < 1h) do not refresh in a loop.
     const refreshAt = session.expiration - Math.min(REFRESH_AHEAD_MS, (session.expiration - now) / 3);
-    const wantsRefresh = window.end > session.expiration;
+    const wantsRefresh = !endsWithWindow(session, window);
     const at = wantsRefresh ? Math.max(refreshAt, now) : window.end;
     this.setTimer(name, at - now, () => {
       if (wantsRefresh) this.mintOnce(name).catch(() => {});
