@@ -213,7 +213,14 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     },
     accounts: (sso) => logins.accounts(sso),
     async credentials(profile) {
-      const s = await broker.credentials(profile);
+      // credential_process hands out credentials too: it gets the same serve/refuse lines as the
+      // endpoint (the process is not known here: only the owner reaches this socket).
+      const peer = { via: "control" };
+      const s = await broker.credentials(profile).catch((err: unknown) => {
+        if (err instanceof S3jitError && err.code !== "MintPending") audit.record("refuse", { profile, code: err.code, peer });
+        throw err;
+      });
+      audit.record("serve", { profile, accessKeyId: s.accessKeyId, expiration: iso(s.expiration), peer });
       return { AccessKeyId: s.accessKeyId, SecretAccessKey: s.secretAccessKey, Token: s.sessionToken, Expiration: iso(s.expiration).replace(/\.\d{3}Z$/, "Z") };
     },
     subscribe: (listener) => broker.on((e) => listener({ ...e })),
