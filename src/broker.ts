@@ -216,6 +216,8 @@ export class Broker {
       if (durationSeconds < 1) throw new WindowClosedError(name);
       // CloudTrail shows this (scoped mode): who opened the window and why, as the audit log does.
       const description = `s3jit ${name}${window.who ? ` for ${window.who}` : ""}: ${window.reason}`;
+      // assume-role, opt-in (the trust policy must allow sts:SetSourceIdentity): CloudTrail names who asked.
+      const sourceIdentity = cfg.sourceIdentity && window.who ? sourceIdentityOf(window.who) : undefined;
       const minted = await this.deps.minter.mint({
         region: cfg.region,
         base,
@@ -223,7 +225,7 @@ export class Broker {
         durationSeconds,
         description,
         ...(cfg.roleArn
-          ? { roleArn: cfg.roleArn, roleSessionName: sessionName(name), ...(cfg.sourceIdentity && window.who ? { sourceIdentity: window.who } : {}) }
+          ? { roleArn: cfg.roleArn, roleSessionName: sessionName(name), ...(sourceIdentity ? { sourceIdentity } : {}) }
           : {}),
       });
       // The window may have been revoked or changed while STS answered.
@@ -395,6 +397,15 @@ export class Broker {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/**
+ * SourceIdentity allows [\w+=,.@-]{2,64}; `who` is a login name from the user's environment, so a
+ * name AWS would refuse (a space, an umlaut) is made acceptable instead of failing every mint.
+ */
+function sourceIdentityOf(who: string): string | undefined {
+  const id = who.replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
+  return id.length >= 2 ? id : undefined;
 }
 
 /** RoleSessionName allows [\w+=,.@-]{2,64}. */
