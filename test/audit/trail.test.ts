@@ -104,6 +104,8 @@ describe("audit trail of a full scenario", () => {
     expect(closed.status).toBe(403);
     expect(closed.body.code).toBe("WindowClosed");
     await expect(c.get("/v1/credentials/audit")).rejects.toMatchObject({ code: "WindowClosed" });
+    const st = await c.get<StatusReport>("/v1/status");
+    expect(st.profiles.audit).toMatchObject({ window: null, session: null, lastRefusal: { code: "WindowClosed" } });
     await c.post("/v1/revoke", { profile: "chained" });
     await c.post("/v1/logout", {});
     endpointTokens.add((await c.get<EnvInfo>("/v1/env/audit")).token).add((await c.get<EnvInfo>("/v1/env/chained")).token);
