@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import net from "node:net";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { startStack, type Stack } from "../helpers/stack.js";
+import { getRequest, loginAndGrant, rawRequest, sleep, type Endpoint } from "./raw.js";
+
+/**
+ * Resource limits of the real daemon's endpoint, over raw TCP: the refused-request rate limit
+ * (DESIGN.md §2) answers 429 while a request with the right token is still served; a client that
+ * trickles its headers, or connects and says nothing, is cut off within seconds; headers beyond
+ * the limit are refused; connections beyond the cap are dropped, and the endpoint serves again
+ * once they go.
+ */
+
+const P = "/v1/credentials/audit";
+
+/** How long the server took to close a connection that sends `prefix` then (with `trickle`) a header byte a second. */
+function slowHeaders(port: number, prefix: string, maxMs: number, trickle = true): Promise<{ closedAfterMs: number; answer: string }> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    const started = Date.now();
+    let answer = "";
+    let timer: NodeJS.Timeout | undefined;
+    const stop = setTimeout(() => socket.destroy(), maxMs);
+    socket.on("connect", () => {
+      if (prefix !== "") socket.write(prefix);
+      if (trickle) timer = setInterval(() => socket.write("X"), 1000);
+    });
+    socket.on("data", (d: Buffer) => (answer += d.toString("latin1")));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearInterval(timer);
+      clearTimeout(stop);
+      resolve({ closedAfterMs: Date.now() - started, answer });
+    });
+  });
+}
+
+describe("endpoint resource limits (real daemon)", () => {
+  let stack: Stack;
+  let ep: Endpoint;
+  const good = () => getRequest({ path: P, host: `127.0.0.1:${ep.port}`, token: ep.token });
+  const bad = () => getRequest({ path: P, host: `127.0.0.1:${ep.port}`, token: "wrong-token" });
+
+  beforeAll(async () => {
+    stack = await startStack();
+    ep = await loginAndGrant(stack, "audit");
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("answers a flood of wrong tokens 429 with Retry-After, while the right token is still served 200", async () => {
+    // More refusals than the limit (50 a second), sent together so they land in one window.
+    const flood = await Promise.all(Array.from({ length: 200 }, () => rawRequest(ep.port, bad())));
+    const statuses = flood.map((r) => r.status);
+    expect(statuses.every((s) => s === 401 || s === 429), JSON.stringify([...new Set(statuses)])).toBe(true);
+    const limited = flood.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    for (const r of limited) {
+      expect(Number(r.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+      expect((JSON.parse(r.body) as { code: string }).code).toBe("RateLimited");
+    }
+    // Still locked (a wrong token right now is 429) — and the right token is served regardless.
+    const [locked, ok] = await Promise.all([rawRequest(ep.port, bad()), rawRequest(ep.port, good())]);
+    expect(locked.status).toBe(429);
+    expect(ok.status).toBe(200);
+    expect((JSON.parse(ok.body) as { AccessKeyId: string }).AccessKeyId).toMatch(/^ASIA/);
+    // The lockout ends by itself: a wrong token is 401 again after Retry-After.
+    await sleep((Number(locked.headers["retry-after"]) + 1) * 1000);
+    expect((await rawRequest(ep.port, bad())).status).toBe(401);
+  }, 30_000);
+
+  it("logs one RateLimited audit line per lockout, not one per refused request", () => {
+    const audit = readFileSync(path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log"), "utf8");
+    const lines = audit.split("\n").filter((l) => l.includes('"RateLimited"'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThan(5);
+  });
+
+  it("closes a socket that trickles its headers within seconds", async () => {
+    const r = await slowHeaders(ep.port, `GET ${P} HTTP/1.1\r\nHost: 127.0.0.1:${ep.port}\r\nX-Slow: `, 30_000);
+    // headersTimeout 5 s, checked every second; generous on a loaded CI machine, far below Node's 60 s default.
+    expect(r.closedAfterMs).toBeLessThan(12_000);
+    expect(r.answer).not.toContain("200 OK");
+  }, 40_000);
+
+  it("closes a connection that never sends a byte within seconds", async () => {
+    const r = await slowHeaders(ep.port, "", 30_000, false);
+    expect(r.answer === "" || r.answer.startsWith("HTTP/1.1 408 "), r.answer.slice(0, 40)).toBe(true);
+    expect(r.closedAfterMs).toBeLessThan(15_000);
+  }, 40_000);
+
+  it("refuses headers beyond the limit with 431 and never reaches the token check", async () => {
+    const many = Array.from({ length: 200 }, (_, i) => `X-Pad-${i}: ${"a".repeat(30)}`);
+    const r = await rawRequest(ep.port, getRequest({ path: P, host: `127.0.0.1:${ep.port}`, token: ep.token, extra: many }));
+    expect(r.status).toBe(431);
+  });
+
+  it("drops connections beyond the cap, and serves again once they close", async () => {
+    const sockets: net.Socket[] = [];
+    let closedByServer = 0;
+    const open = (): Promise<void> =>
+      new Promise((resolve) => {
+        const s = net.connect({ host: "127.0.0.1", port: ep.port });
+        s.on("error", () => {});
+        s.on("close", () => closedByServer++);
+        s.on("connect", () => resolve());
+        s.on("error", () => resolve());
+        sockets.push(s);
+      });
+    try {
+      for (let i = 0; i < 1100; i += 100) await Promise.all(Array.from({ length: 100 }, open));
+      await sleep(1000);
+      // The cap is 1,024: Node closes the ones above it as soon as it accepts them.
+      expect(closedByServer).toBeGreaterThanOrEqual(1100 - 1024 - 5);
+      expect(closedByServer).toBeLessThan(1100);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+    await sleep(500);
+    expect((await rawRequest(ep.port, good())).status).toBe(200);
+  }, 60_000);
+});
