@@ -45,7 +45,9 @@ export interface Results {
     idleS: number;
     idleCpuS: number | null;
     windowOpenAfterIdle: boolean;
+    /** Median of `startToReadyRunsMs`. */
     startToReadyMs: number;
+    startToReadyRunsMs: number[];
     statusMedianMs: number;
     statusRunsMs: number[];
     nodeBareMedianMs: number;
@@ -102,7 +104,7 @@ export function goalRows(r: Results): GoalRow[] {
     goal: "≤ 0.1 s",
     met: per10min === null ? null : per10min <= 0.1,
   });
-  rows.push({ figure: "start-to-ready (spawn → control socket answers)", measured: `${f(fp.startToReadyMs, 0)} ms`, goal: "≤ 500 ms", met: fp.startToReadyMs <= 500 });
+  rows.push({ figure: "start-to-ready (spawn → control socket answers, median)", measured: `${f(fp.startToReadyMs, 0)} ms`, goal: "≤ 500 ms", met: fp.startToReadyMs <= 500 });
   rows.push({ figure: "`s3jit status` wall time (median)", measured: `${f(fp.statusMedianMs, 0)} ms (node -e 0: ${f(fp.nodeBareMedianMs, 0)} ms)`, goal: "≤ 200 ms", met: fp.statusMedianMs <= 200 });
   return rows;
 }
