@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "./helpers/stack.js";
+import { startStack, type Stack } from "../helpers/stack.js";
 
 describe("s3jit doctor", () => {
   let stack: Stack;

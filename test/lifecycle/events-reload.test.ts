@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import http from "node:http";
 import path from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
-import { startStack, type Stack } from "./helpers/stack.js";
+import { startStack, type Stack } from "../helpers/stack.js";
 
 async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms;
