@@ -48,6 +48,8 @@ export class TokenPollFailure extends S3jitError {
 
 export interface SsoApi {
   registerClient(region: string, scopes: string[], flow?: "pkce" | "device"): Promise<Registration>;
+  /** Where the browser starts a PKCE login (the same SSO-OIDC endpoint the SDK calls). */
+  authorizationEndpoint(region: string, reg: Registration): string;
   createTokenFromCode(region: string, reg: Registration, code: string, codeVerifier: string, redirectUri: string): Promise<TokenGrant>;
   startDeviceAuthorization(region: string, reg: Registration, startUrl: string): Promise<DeviceAuthorization>;
   createTokenFromDeviceCode(region: string, reg: Registration, deviceCode: string): Promise<TokenGrant>;
@@ -69,13 +71,33 @@ const POLL_ERRORS: Record<string, TokenPollError> = {
   InvalidGrantException: "InvalidGrant",
 };
 
+/**
+ * The SSO-OIDC endpoint the SDK itself is pointed at (AWS_ENDPOINT_URL_SSO_OIDC, then
+ * AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), or undefined for AWS's own.
+ * The authorize page lives on the same host, so the browser goes where the token calls go.
+ */
+export function configuredOidcEndpoint(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === "true") return undefined;
+  const url = env.AWS_ENDPOINT_URL_SSO_OIDC || env.AWS_ENDPOINT_URL;
+  return url ? url.replace(/\/+$/, "") : undefined;
+}
+
 export class AwsSsoApi implements SsoApi {
   private oidcMod?: Promise<OidcModule>;
   private ssoMod?: Promise<SsoModule>;
   private readonly oidcClients = new Map<string, InstanceType<OidcModule["SSOOIDCClient"]>>();
   private readonly ssoClients = new Map<string, InstanceType<SsoModule["SSOClient"]>>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  authorizationEndpoint(region: string, reg: Registration): string {
+    const configured = configuredOidcEndpoint(this.env);
+    if (configured) return `${configured}/authorize`;
+    return reg.authorizationEndpoint ?? `https://oidc.${region}.amazonaws.com/authorize`;
+  }
 
   private async oidc(region: string) {
     this.oidcMod ??= import("@aws-sdk/client-sso-oidc");
@@ -109,7 +131,7 @@ export class AwsSsoApi implements SsoApi {
       clientSecret: out.clientSecret,
       expiresAt: (out.clientSecretExpiresAt ?? 0) * 1000,
       flow,
-      authorizationEndpoint: out.authorizationEndpoint ?? `https://oidc.${region}.amazonaws.com/authorize`,
+      ...(out.authorizationEndpoint ? { authorizationEndpoint: out.authorizationEndpoint } : {}),
     };
   }
 

@@ -171,7 +171,7 @@ export class SsoLogins {
 
   private async startPkce(name: string, cfg: SsoConfig, registration: Registration): Promise<{ prompt: LoginPrompt; done: Promise<void> }> {
     const cb = await listenForCallback(PKCE_TIMEOUT_MS);
-    const url = new URL(registration.authorizationEndpoint ?? `https://oidc.${cfg.region}.amazonaws.com/authorize`);
+    const url = new URL(this.deps.api.authorizationEndpoint(cfg.region, registration));
     url.search = new URLSearchParams({
       response_type: "code",
       client_id: registration.clientId,
