@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
+import type { ServerResponse } from "node:http";
 import { S3jitError } from "../errors.js";
 
 /** What `status --json` prints (DESIGN.md §2); times are ISO 8601 UTC. */
@@ -54,6 +55,9 @@ export interface ControlApi {
   subscribe(listener: (event: { type: string } & Record<string, unknown>) => void): () => void;
 }
 
+/** How long shutdown waits for control requests under way before it drops them. */
+const CLOSE_GRACE_MS = 5000;
+
 const CLIENT_ERRORS = new Set(["Usage", "UnknownProfile", "GrantRefused", "PolicyInvalid", "PolicyTooLarge", "OutsideHours"]);
 
 function statusOf(err: S3jitError): number {
@@ -69,8 +73,13 @@ function statusOf(err: S3jitError): number {
  * owner can connect; messages here may be detailed because only the owner reads them.
  */
 export async function createControlServer(api: ControlApi, socketPath: string): Promise<{ close(): Promise<void> }> {
-  // forceCloseConnections: event streams never go idle, and shutdown must not wait for them.
-  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 16 * 1024, forceCloseConnections: true });
+  // At shutdown idle connections close at once and requests under way finish (a `grant`, a
+  // credential-process waiting on a mint). Event streams never finish: they are ended first.
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 16 * 1024, forceCloseConnections: "idle" });
+  const streams = new Set<ServerResponse>();
+  app.addHook("preClose", async () => {
+    for (const res of streams) res.end();
+  });
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof S3jitError) return reply.code(statusOf(err)).send({ code: err.code, message: err.message });
@@ -109,7 +118,11 @@ export async function createControlServer(api: ControlApi, socketPath: string): 
     res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store", Connection: "keep-alive" });
     res.write(": s3jit events\n\n");
     const unsubscribe = api.subscribe((event) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
-    req.raw.on("close", unsubscribe);
+    streams.add(res);
+    req.raw.on("close", () => {
+      unsubscribe();
+      streams.delete(res);
+    });
   });
 
   // A stale socket from a crashed daemon blocks listen(); the caller has checked nobody answers on it.
@@ -118,7 +131,10 @@ export async function createControlServer(api: ControlApi, socketPath: string): 
   chmodSync(socketPath, 0o600);
   return {
     close: async () => {
+      // A request that never ends (a login nobody completes) must not hold the daemon up for ever.
+      const force = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
       await app.close();
+      clearTimeout(force);
     },
   };
 }
