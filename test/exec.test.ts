@@ -40,7 +40,8 @@ describe("s3jit exec PROFILE -- CMD", () => {
       }),
     );
     child.kill("SIGTERM");
-    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    // "close", not "exit": exit can come before the last output is read.
+    const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
     expect(out).toContain("got-term");
     expect(code).toBe(42);
   });
