@@ -87,6 +87,7 @@ export class Broker {
   private readonly flights = new Map<string, Flight>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly closingTimers = new Map<string, NodeJS.Timeout>();
+  private readonly endAnnounced = new Map<string, number>();
   private readonly refusals = new Map<string, Refusal>();
   private readonly listeners = new Set<(e: BrokerEvent) => void>();
   private readonly waitMs: number;
@@ -127,7 +128,8 @@ export class Broker {
     let window = this.deps.windows.get(name, now);
     if (!window) {
       // The window-end timer may not have fired (a laptop that slept): purge on the refusal path too.
-      if (this.sessions.has(name)) this.windowEnded(name);
+      const s = this.sessions.get(name);
+      if (s) this.windowEnded(name, s.windowEnd);
       if (cfg.grant !== "on-demand") throw new WindowClosedError(name);
       window = this.deps.windows.onDemand(name, cfg, now);
       this.windowOpened(window);
@@ -280,7 +282,7 @@ export class Broker {
     const at = wantsRefresh ? Math.max(refreshAt, now) : window.end;
     this.setTimer(name, at - now, () => {
       if (wantsRefresh) this.mintOnce(name).catch(() => {});
-      else this.windowEnded(name);
+      else this.windowEnded(name, window.end);
     });
   }
 
@@ -303,9 +305,12 @@ export class Broker {
     this.timers.delete(name);
   }
 
-  private windowEnded(name: string): void {
+  /** Several timers may see the same end (the session's, the window's): it is announced once. */
+  private windowEnded(name: string, end: number): void {
     if (this.deps.windows.get(name, this.deps.clock.now())) return;
     void this.purge(name);
+    if (this.endAnnounced.get(name) === end) return;
+    this.endAnnounced.set(name, end);
     this.deps.audit.record("expire", { profile: name });
     this.emit({ type: "window-closed", profile: name });
   }
@@ -315,17 +320,26 @@ export class Broker {
     this.emit({ type: "refused", profile: name, code });
   }
 
-  /** Trays warn before a window ends: one timer at end − 5 min, no polling. */
+  /**
+   * Trays hear of a window's end without polling: one timer at end − 5 min (window-closing), then
+   * one at the end (window-closed), also when no session was ever minted (no login yet).
+   */
   private warnBeforeEnd(w: Window): void {
-    clearTimeout(this.closingTimers.get(w.profile));
+    const arm = (ms: number, fn: () => void) => {
+      clearTimeout(this.closingTimers.get(w.profile));
+      const t = setTimeout(fn, Math.min(Math.max(ms, 0), 2 ** 31 - 1));
+      t.unref();
+      this.closingTimers.set(w.profile, t);
+    };
+    // A timer may fire a millisecond early; the window is still open then.
+    const atEnd = () => arm(w.end - this.deps.clock.now() + 5, () => this.windowEnded(w.profile, w.end));
     const ms = w.end - CLOSING_SOON_MS - this.deps.clock.now();
-    if (ms <= 0) return;
-    const t = setTimeout(() => {
+    if (ms <= 0) return atEnd();
+    arm(ms, () => {
       const cur = this.deps.windows.get(w.profile, this.deps.clock.now());
       if (cur && cur.end === w.end) this.emit({ type: "window-closing", profile: w.profile, end: w.end });
-    }, Math.min(ms, 2 ** 31 - 1));
-    t.unref();
-    this.closingTimers.set(w.profile, t);
+      atEnd();
+    });
   }
 
   private windowOpened(w: Window): void {
