@@ -1,37 +1,52 @@
 #!/usr/bin/env bash
-# Run a command where a Secret Service (the Linux OS keychain) is reachable and unlocked, as on a
-# desktop. Where one already answers (a desktop session), the command runs there. Elsewhere
-# (CI, SSH, containers) the command runs inside a private D-Bus session with a throwaway
-# gnome-keyring whose files live in a temporary folder: a developer's real keyring is never
-# touched, and nothing is left behind.
+# with-keyring.sh CMD…: run CMD where a Secret Service (the Linux OS keychain) answers, unlocked.
+#
+# - A desktop session whose keyring already works: CMD runs there, unchanged. Tests then write to
+#   the user's real keyring, under service names of their own ("s3jit-test-…"), and remove them.
+# - Anywhere else (CI, SSH, containers, a developer without a desktop session): CMD runs inside a
+#   private D-Bus session with a fresh gnome-keyring whose "login" collection is created and
+#   unlocked with a throwaway password. The keyring's files (XDG_DATA_HOME) and its control socket
+#   (XDG_RUNTIME_DIR, else XDG_CACHE_HOME) live in a temporary folder for the daemon alone: a real
+#   keyring in HOME, or a user's keyring daemon reachable through XDG_RUNTIME_DIR (an SSH login to
+#   a desktop machine), is never read, unlocked or written, and nothing is left behind. CMD itself
+#   keeps the caller's environment.
+#
+# The exit status is CMD's.
 set -euo pipefail
 
+if [ $# -eq 0 ]; then
+  echo "usage: $0 CMD [ARG…]" >&2
+  exit 2
+fi
+
+# Store, read back, clear: a locked keyring answers a lookup with nothing and no error, so only a
+# read-back of what was just written shows that the keyring really works.
 probe() {
   command -v secret-tool >/dev/null 2>&1 || return 1
-  local v="probe-$$-$RANDOM"
-  printf %s "$v" | timeout 5 secret-tool store --label=s3jit-probe service s3jit-probe account probe >/dev/null 2>&1 || return 1
-  local back
-  back=$(timeout 5 secret-tool lookup service s3jit-probe account probe 2>/dev/null || true)
-  timeout 5 secret-tool clear service s3jit-probe account probe >/dev/null 2>&1 || true
+  local v="probe-$$-$RANDOM" back
+  printf %s "$v" | timeout 5 secret-tool store --label=s3jit-probe service s3jit-probe account "$v" >/dev/null 2>&1 || return 1
+  back=$(timeout 5 secret-tool lookup service s3jit-probe account "$v" 2>/dev/null || true)
+  timeout 5 secret-tool clear service s3jit-probe account "$v" >/dev/null 2>&1 || true
   [ "$back" = "$v" ]
 }
 
-if [ "${S3JIT_KEYRING_INNER:-}" = 1 ]; then
-  # Inside the private bus: start the keyring, unlocked with a throwaway password.
-  keyring_data=$(mktemp -d)
-  trap 'rm -rf "$keyring_data"' EXIT
-  eval "$(printf 'ci-throwaway' | XDG_DATA_HOME="$keyring_data" gnome-keyring-daemon --unlock --components=secrets)"
-  export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
-  unset S3JIT_KEYRING_INNER
+if [ -n "${S3JIT_KEYRING_DIR:-}" ]; then
+  # Second stage, inside the private bus: start the keyring and unlock it.
+  dir=$S3JIT_KEYRING_DIR
+  unset S3JIT_KEYRING_DIR
+  mkdir -m 700 "$dir/run"
+  printf %s ci-throwaway | XDG_DATA_HOME="$dir/data" XDG_CACHE_HOME="$dir/cache" XDG_RUNTIME_DIR="$dir/run" \
+    gnome-keyring-daemon --unlock --components=secrets >/dev/null
   if ! probe; then
-    echo "with-keyring: gnome-keyring started but is not usable" >&2
+    echo "with-keyring: gnome-keyring started but does not store secrets" >&2
     exit 1
   fi
-  echo "with-keyring: private D-Bus session with an unlocked throwaway gnome-keyring" >&2
-  "$@"
-  exit $?
+  echo "with-keyring: private D-Bus session with a throwaway unlocked gnome-keyring" >&2
+  exec "$@"
 fi
 
+# A locked desktop keyring may pop up an unlock prompt here; if nobody answers within the probe's
+# timeout, the private keyring below is used instead.
 if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && probe; then
   echo "with-keyring: using the Secret Service of this session" >&2
   exec "$@"
@@ -39,8 +54,15 @@ fi
 
 for tool in dbus-run-session gnome-keyring-daemon secret-tool; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "with-keyring: $tool is missing: run scripts/setup-system.sh (Debian/Ubuntu: dbus gnome-keyring libsecret-tools)" >&2
+    echo "with-keyring: $tool is missing: run scripts/setup-system.sh (Debian/Ubuntu packages: dbus gnome-keyring libsecret-tools)" >&2
     exit 1
   fi
 done
-S3JIT_KEYRING_INNER=1 exec dbus-run-session -- bash "$0" "$@"
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/s3jit-keyring.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+# No exec: the trap must outlive the bus (dbus-run-session ends it, and the keyring with it, when
+# CMD exits) to remove the keyring files.
+status=0
+S3JIT_KEYRING_DIR=$dir dbus-run-session -- bash "$0" "$@" || status=$?
+exit "$status"
