@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT, startStack, type Stack } from "./helpers/stack.js";
+import { ROOT, startStack, type Stack } from "../helpers/stack.js";
 
 const FAKE_BROWSER = `${process.execPath} ${path.join(ROOT, "test/fixtures/fake-browser.mjs")}`;
 
