@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 export function canOpenBrowser(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): boolean {
   if (env.BROWSER) return true;
   if (env.SSH_CONNECTION || env.SSH_TTY) return false;
-  if (platform === "linux") return !env.WSL_DISTRO_NAME && !!(env.DISPLAY || env.WAYLAND_DISPLAY);
+  if (platform === "linux") return !env.WSL_DISTRO_NAME && !env.WSL_INTEROP && !!(env.DISPLAY || env.WAYLAND_DISPLAY);
   return platform === "darwin" || platform === "win32";
 }
 
@@ -19,10 +19,11 @@ export function openBrowser(url: string, env: NodeJS.ProcessEnv, platform: NodeJ
     : platform === "darwin"
       ? ["open", [url]]
       : platform === "win32"
-        ? ["cmd", ["/c", "start", '""', url]]
+        ? // Quoted and passed verbatim: cmd would otherwise split the URL at every "&".
+          ["cmd", ["/c", "start", '""', `"${url}"`]]
         : ["xdg-open", [url]];
   return new Promise((resolve) => {
-    const child = spawn(cmd as string, args as string[], { stdio: "ignore", detached: true, env });
+    const child = spawn(cmd as string, args as string[], { stdio: "ignore", detached: true, env, windowsVerbatimArguments: platform === "win32" && !env.BROWSER });
     child.on("error", () => resolve(false));
     child.on("spawn", () => {
       child.unref();

@@ -13,7 +13,18 @@ export interface LoginInput {
  * one, and waits. Several terminals running `s3jit login` at once all join the one flow.
  * Authorization code + PKCE where a browser can be opened; the device code otherwise.
  */
-export async function run(input: LoginInput, deps: Deps & { tty?: boolean }): Promise<number> {
+export interface LoginDeps extends Deps {
+  /** stderr is a terminal (the countdown rewrites one line). */
+  tty?: boolean;
+  /** Raw stderr writes for the countdown line. */
+  write?: (s: string) => void;
+  /** Countdown period (tests). */
+  tickMs?: number;
+  /** Opens the URL; the platform opener (or $BROWSER) by default. */
+  open?: (url: string) => Promise<boolean>;
+}
+
+export async function run(input: LoginInput, deps: LoginDeps): Promise<number> {
   const flow = !input.noBrowser && canOpenBrowser(deps.io.env) ? "pkce" : "device";
   const started = await deps.client.post<LoginStarted>("/v1/login", { ...(input.sso ? { sso: input.sso } : {}), force: input.force, flow });
   if (started.alreadyLoggedIn) {
@@ -22,7 +33,7 @@ export async function run(input: LoginInput, deps: Deps & { tty?: boolean }): Pr
   }
   const url = started.url ?? "";
   if (started.flow === "pkce") {
-    const opened = await openBrowser(url, deps.io.env);
+    const opened = await (deps.open ?? ((u: string) => openBrowser(u, deps.io.env)))(url);
     deps.io.err(
       [
         opened ? `Opening your browser to sign in to IAM Identity Center (${started.sso}).` : `Sign in to IAM Identity Center (${started.sso}):`,
@@ -39,7 +50,8 @@ export async function run(input: LoginInput, deps: Deps & { tty?: boolean }): Pr
       ].join("\n"),
     );
   }
-  const stop = countdown(deps, started.expiresAt ? Date.parse(started.expiresAt) : undefined);
+  const what = started.flow === "pkce" ? "Waiting for the sign-in in your browser" : "Waiting for approval";
+  const stop = countdown(deps, started.expiresAt ? Date.parse(started.expiresAt) : undefined, what);
   try {
     const done = await deps.client.post<{ sso: string; expiresAt: string | null }>("/v1/login/wait", { sso: started.sso });
     stop();
@@ -50,22 +62,31 @@ export async function run(input: LoginInput, deps: Deps & { tty?: boolean }): Pr
   }
 }
 
-/** A live countdown on a terminal (one line, rewritten); one plain line otherwise. */
-function countdown(deps: Deps & { tty?: boolean }, expiresAt: number | undefined): () => void {
-  const tty = deps.tty ?? !!process.stderr.isTTY;
+/**
+ * A live countdown until the code (or the browser wait) expires: on a terminal one line rewritten
+ * in place every second; otherwise (a log, a pipe) a plain line now and one a minute.
+ */
+function countdown(deps: Deps & { tty?: boolean; write?: (s: string) => void; tickMs?: number }, expiresAt: number | undefined, what: string): () => void {
   if (!expiresAt) return () => {};
-  if (!tty) {
-    deps.io.err(`Waiting for approval (expires at ${new Date(expiresAt).toISOString()})…`);
-    return () => {};
+  const tty = deps.tty ?? !!process.stderr.isTTY;
+  const write = deps.write ?? ((t: string) => void process.stderr.write(t));
+  let t: NodeJS.Timeout;
+  if (tty) {
+    const draw = () => write(`\r\x1b[2K${what} — expires in ${timeLeft(Date.now(), expiresAt)}`);
+    draw();
+    t = setInterval(draw, deps.tickMs ?? 1000);
+  } else {
+    deps.io.err(`${what} (expires at ${new Date(expiresAt).toISOString()})…`);
+    t = setInterval(() => {
+      if (Date.now() < expiresAt) deps.io.err(`${what}: ${timeLeft(Date.now(), expiresAt)} left`);
+    }, deps.tickMs ?? 60_000);
   }
-  const draw = () => process.stderr.write(`\r\x1b[2KWaiting for approval — expires in ${timeLeft(Date.now(), expiresAt)}`);
-  draw();
-  const t = setInterval(draw, 1000);
+  t.unref();
   let stopped = false;
   return () => {
     if (stopped) return;
     stopped = true;
     clearInterval(t);
-    process.stderr.write("\r\x1b[2K");
+    if (tty) write("\r\x1b[2K");
   };
 }
