@@ -41,7 +41,7 @@ export async function run(input: InitInput, deps: Deps & { ask?: (q: string) => 
     });
   const need = async (value: string | undefined, flag: string, question: string): Promise<string> => {
     if (value) return value;
-    if (!tty) throw new UsageError(`${flag} is required without a terminal (s3jit init --sso-start-url URL --sso-region R --profile NAME --account ID --role ROLE --region R --scope BUCKET[/PREFIX]…)`);
+    if (!tty) throw new UsageError(`${flag} is required without a terminal (s3jit init --sso-start-url URL --sso-region R --profile NAME --account ID --role ROLE --scope BUCKET[/PREFIX]… [--region R])`);
     const a = await ask(question);
     if (!a) throw new UsageError(`${flag}: an answer is required`);
     return a;
@@ -53,7 +53,9 @@ export async function run(input: InitInput, deps: Deps & { ask?: (q: string) => 
     let role = input.role;
     if (tty && (!account || !role)) {
       const accounts = await deps.client.get<Account[]>(`/v1/sso/${encodeURIComponent(input.ssoName)}/accounts`).catch(() => undefined);
+      if (!accounts) deps.io.err(`(To pick from your accounts and roles: start the daemon with an [sso.${input.ssoName}] section and run \`s3jit login\`. Asking instead.)`);
       if (accounts?.length) {
+        deps.io.err(`Accounts and roles of your IAM Identity Center login (${input.ssoName}):`);
         deps.io.err(accounts.map((a, i) => `  ${i + 1}. ${a.accountId} ${a.accountName} (${a.roles.join(", ")})`).join("\n"));
         const pick = accounts[Number(await ask("Account number: ")) - 1];
         if (pick) {
@@ -68,10 +70,8 @@ export async function run(input: InitInput, deps: Deps & { ask?: (q: string) => 
     const profile = await need(input.profile, "--profile", "Profile name (e.g. audit): ");
     account = await need(account, "--account", "AWS account id (12 digits): ");
     role = await need(role, "--role", "Permission set role name: ");
-    const region = await need(input.region, "--region", `Region of the buckets [${ssoRegion}]: `).catch((e: unknown) => {
-      if (e instanceof UsageError && tty) return ssoRegion;
-      throw e;
-    });
+    // The buckets' region defaults to the instance's (asked on a terminal, where Enter keeps it).
+    const region = input.region ?? (tty ? (await ask(`Region of the buckets [${ssoRegion}]: `)) || ssoRegion : ssoRegion);
     const scope = input.scope.length ? input.scope : tty ? (await ask("Buckets or bucket/prefix to read, comma-separated: ")).split(",").map((x) => x.trim()).filter(Boolean) : [];
     if (!scope.length) throw new UsageError("--scope is required: one or more BUCKET or BUCKET/PREFIX");
 
