@@ -27,6 +27,7 @@ const SCENARIOS: Scenario[] = [
   { name: "STS 503 ServiceUnavailable", fault: { action: "GetScopedCredentials", status: 503, code: "ServiceUnavailable" }, times: 9 },
   { name: "STS connection reset", fault: { action: "GetScopedCredentials", reset: true }, times: 9 },
   { name: "STS clock skew (RequestExpired)", fault: { action: "GetScopedCredentials", status: 400, code: "RequestExpired", message: "Request has expired" }, times: 9 },
+  { name: "STS clock skew (SignatureDoesNotMatch)", fault: { action: "GetScopedCredentials", status: 403, code: "SignatureDoesNotMatch", message: "Signature expired" }, times: 9 },
   { name: "STS long delay (4 s)", fault: { action: "GetScopedCredentials", delayMs: 4_000 }, times: 1 },
 ];
 
@@ -89,9 +90,52 @@ describe("failing AWS: 503 + Retry-After, cached sessions kept, recovery by itse
     }, 90_000);
   }
 
+  it("slow SSO portal after a fresh login (GetRoleCredentials held 4 s, then a 500): 503 + Retry-After, then 200", async () => {
+    expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
+    expect((await stack.cli(["logout"])).code).toBe(0);
+    expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
+    stack.sandbox.inject({ action: "GetRoleCredentials", delayMs: 4_000, times: 1 });
+    stack.sandbox.inject({ action: "GetRoleCredentials", status: 500, times: 1 });
+    const g = await stack.cli(["grant", "audit", "--for", "30m", "--reason", "slow portal"]);
+    expect(g.code, g.stderr).toBe(0);
+    const started = Date.now();
+    const statuses: number[] = [];
+    for (;;) {
+      const r = await get();
+      statuses.push(r.status);
+      if (r.status === 200) break;
+      expect(r.status).toBe(503);
+      expect(Number(r.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+      expect(Date.now() - started, JSON.stringify(statuses)).toBeLessThan(40_000);
+      await sleep(300);
+    }
+    outcomes.push(`  slow SSO portal: ${statuses.length - 1} × 503 then 200 after ${Date.now() - started} ms`);
+  }, 60_000);
+
+  it("never serves a cached session past its window's end, even while STS fails", async () => {
+    expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
+    const g = await stack.cli(["grant", "audit", "--for", "6s", "--reason", "short"]);
+    expect(g.code, g.stderr).toBe(0);
+    const first = await waitServed();
+    expect(first.status).toBe(200);
+    const end = Date.parse(creds(first).Expiration);
+    // Few enough that the next test's mints use them up (the sandbox cannot disarm a fault).
+    stack.sandbox.inject({ action: "GetScopedCredentials", times: 6 });
+    while (Date.now() < end + 1_500) {
+      const r = await get();
+      if (r.status === 200) expect(Date.parse(creds(r).Expiration)).toBeGreaterThan(Date.now() - 1_000);
+      await sleep(500);
+    }
+    const after = await get();
+    expect(after.status).not.toBe(200);
+    expect(after.status).toBeLessThan(500);
+    outcomes.push(`  window ended during an STS outage: ${after.status} ${(JSON.parse(after.body) as { code: string }).code}, never the expired session`);
+  }, 60_000);
+
   // Last: the faults it arms stay armed (the sandbox has no way to disarm them).
   it("keeps serving the cached session while STS and the SSO portal fail, without calling them", async () => {
-    const before = creds(await get());
+    expect((await stack.cli(["grant", "audit", "--for", "30m", "--reason", "cached"])).code).toBe(0);
+    const before = creds(await waitServed());
     const mints = stack.sandbox.count("GetScopedCredentials");
     stack.sandbox.inject({ action: "GetScopedCredentials", times: 50 });
     stack.sandbox.inject({ action: "GetRoleCredentials", status: 500, times: 50 });
