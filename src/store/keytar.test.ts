@@ -1,7 +1,9 @@
-import { describe, expect, it, afterAll } from "vitest";
+import { describe, expect, it, afterAll, vi } from "vitest";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { KeytarStore, probeKeychain } from "./keytar.js";
@@ -52,27 +54,85 @@ describe.skipIf(!reachable)("KeytarStore against the real Secret Service", () =>
     await secrets.put("session", "c", { x: 3 }, 9e15);
     expect(secrets.take("session", "a", 1500)).toBeNull();
     await secrets.purgeExpired(2500);
-    await new Promise((r) => setTimeout(r, 100));
-    const left = await secretTool("search", "--all", "service", service);
-    expect(left).not.toContain("session:a");
-    expect(left).not.toContain("session:b");
-    expect(left).toContain("session:c");
+    // take() deletes in the background: wait for the keyring to agree rather than guess how long.
+    await vi.waitFor(async () => {
+      const left = await secretTool("search", "--all", "service", service);
+      expect(left).not.toContain("session:a");
+      expect(left).not.toContain("session:b");
+      expect(left).toContain("session:c");
+    }, { timeout: 10_000, interval: 100 });
+    // What sits in the keyring is the item with its expiry, as JSON.
+    expect(JSON.parse(await secretTool("lookup", "service", service, "account", "session:c"))).toEqual({ v: 1, expiresAt: 9e15, data: { x: 3 } });
     // A fresh open (a daemon restart) sees the same.
     const again = await Secrets.open(store);
     expect(again.take("session", "c", 0)).toEqual({ x: 3 });
   });
 });
 
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const withKeyring = path.join(root, "scripts/with-keyring.sh");
+
+/** probeKeychain in a fresh Node process (tsx runs the source), printing "code: message". */
+const probeScript = `import { probeKeychain } from ${JSON.stringify(path.join(here, "keytar.ts"))}; try { await probeKeychain("s3jit-test-probe"); console.log("ok"); } catch (e) { console.log(e.code + ": " + e.message); }`;
+const nodeProbe = [process.execPath, "--import", "tsx", "--input-type=module", "-e", probeScript];
+
+/** Outside any session bus and display, as in CI or over SSH: nothing can reach a desktop keyring or pop up a prompt. */
+function headlessEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const k of ["DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY"]) delete env[k];
+  return env;
+}
+
+function expectTwoWaysOut(out: string): void {
+  expect(out).toMatch(/^KeychainUnavailable: /);
+  expect(out).toMatch(/unlock your keyring/);
+  expect(out).toContain('keychain = "memory"');
+}
+
 describe("probeKeychain without a Secret Service", () => {
-  it("fails with one clear message naming the two ways out", async () => {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const script = `import { probeKeychain } from ${JSON.stringify(path.join(here, "keytar.ts"))}; try { await probeKeychain("s3jit-none"); console.log("ok"); } catch (e) { console.log(e.code + ": " + e.message); }`;
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" },
-      cwd: path.resolve(here, "../.."),
-    });
-    expect(stdout).toMatch(/^KeychainUnavailable: /);
-    expect(stdout).toContain('keychain = "memory"');
-    expect(stdout).toMatch(/unlock your keyring/);
+  it("fails with one clear message naming the cause and the two ways out", async () => {
+    const [node, ...args] = nodeProbe;
+    const { stdout } = await run(node!, args, { env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" }, cwd: root });
+    expectTwoWaysOut(stdout);
+    expect(stdout).toMatch(/not usable \(.+\)/);
+  });
+});
+
+const tools = await run("sh", ["-c", "command -v dbus-run-session && command -v gnome-keyring-daemon && command -v dbus-send"]).then(
+  () => true,
+  () => {
+    console.warn("with-keyring tests skipped: dbus-run-session, gnome-keyring-daemon or dbus-send is missing (scripts/setup-system.sh installs them)");
+    return false;
+  },
+);
+if (process.env.CI && !tools) throw new Error("CI must run the with-keyring tests: run scripts/setup-system.sh");
+
+describe.skipIf(!tools)("scripts/with-keyring.sh outside any session", () => {
+  it("gives CMD an unlocked keyring of its own, keeps CMD's exit status, and leaves nothing in HOME or TMPDIR", async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), "s3jit-home-"));
+    const tmp = await mkdtemp(path.join(os.tmpdir(), "s3jit-tmp-"));
+    try {
+      const cmd = 'printf secret-1 | secret-tool store --label=t service s3jit-test-wk account a && secret-tool lookup service s3jit-test-wk account a; exit 7';
+      const res = await run("bash", [withKeyring, "sh", "-c", cmd], { env: headlessEnv({ HOME: home, TMPDIR: tmp }) }).then(
+        () => ({ code: 0, stdout: "" }),
+        (err: { code: number; stdout: string }) => err,
+      );
+      expect(res.code).toBe(7);
+      expect(res.stdout).toBe("secret-1");
+      expect(await readdir(home)).toEqual([]);
+      expect(await readdir(tmp)).toEqual([]);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("a locked keyring (it answers reads with nothing, no error) is refused by probeKeychain", async () => {
+    // A private keyring of this test's own, so locking it disturbs no other test.
+    const lock = "dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null && exec \"$@\"";
+    const { stdout } = await run("bash", [withKeyring, "sh", "-c", lock, "sh", ...nodeProbe], { env: headlessEnv(), cwd: root });
+    expectTwoWaysOut(stdout);
+    expect(stdout).toMatch(/locked/);
   });
 });

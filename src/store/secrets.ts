@@ -1,6 +1,10 @@
 import type { SecretStore } from "./secret-store.js";
 
-export type SecretKind = "sso-login" | "session" | "endpoint-token" | (string & {});
+/**
+ * What the keychain holds. One item per SSO instance carries both its client registration and its
+ * tokens ("sso-login"): fewer items, fewer reads (and, on macOS, fewer prompts).
+ */
+export type SecretKind = "sso-login" | "session" | "endpoint-token";
 
 interface Item {
   v: 1;
@@ -12,9 +16,9 @@ const key = (kind: string, owner: string) => `${kind}:${owner}`;
 
 /** What the broker and the SSO logins need of the secret store: typed items with an expiry. */
 export interface Vault {
-  take<T>(kind: string, owner: string, now: number): T | null;
-  put(kind: string, owner: string, value: unknown, expiresAt: number): Promise<void>;
-  remove(kind: string, owner: string): Promise<void>;
+  take<T>(kind: SecretKind, owner: string, now: number): T | null;
+  put(kind: SecretKind, owner: string, value: unknown, expiresAt: number): Promise<void>;
+  remove(kind: SecretKind, owner: string): Promise<void>;
 }
 
 /**
@@ -69,13 +73,16 @@ export class Secrets implements Vault {
     await Promise.all([...this.items.keys()].filter((k) => k.startsWith(prefix)).map((k) => this.remove(kind, k.slice(prefix.length))));
   }
 
-  /** Delete what has expired; returns how many items went. */
+  /**
+   * Delete what has expired; returns how many items went. Memory is cleared first, so an expired
+   * item is never served even when the keychain refuses a delete (that error is then thrown, after
+   * every delete was tried).
+   */
   async purgeExpired(now: number): Promise<number> {
     const gone = [...this.items].filter(([, it]) => it.expiresAt <= now).map(([k]) => k);
-    for (const k of gone) {
-      this.items.delete(k);
-      await this.store.delete(k);
-    }
+    for (const k of gone) this.items.delete(k);
+    const failed = (await Promise.allSettled(gone.map((k) => this.store.delete(k)))).find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
     return gone.length;
   }
 
@@ -102,23 +109,30 @@ function parse(raw: string): Item | null {
 
 /**
  * One timer at the next expiry, re-armed after each: no polling loop, so an idle daemon does no
- * work until something really expires.
+ * work until something really expires. The timer is unref'd: it never keeps a process alive.
+ * `onExpire` runs after each purge that removed something.
  */
 export function scheduleExpiry(secrets: Secrets, now: () => number, onExpire: () => void): { rearm(): void; stop(): void } {
   let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const fire = async () => {
+    const before = secrets.keys().length;
+    try {
+      await secrets.purgeExpired(now());
+    } catch {
+      // The keychain refused a delete: the item is already gone from memory (never served), and
+      // the expired copy left in the keychain is dropped at the next open. Keep the timer going.
+    }
+    rearm();
+    if (secrets.keys().length < before) onExpire();
+  };
   const rearm = () => {
     if (timer) clearTimeout(timer);
+    timer = undefined;
     const next = secrets.nextExpiry();
-    if (next === null) return;
-    timer = setTimeout(
-      () => {
-        void secrets.purgeExpired(now()).then(() => {
-          onExpire();
-          rearm();
-        });
-      },
-      Math.min(Math.max(next - now(), 0) + 10, 2 ** 31 - 1),
-    );
+    if (next === null || stopped) return;
+    // setTimeout treats anything above 2^31-1 ms (~24.8 days) as 1 ms; a far expiry re-arms instead.
+    timer = setTimeout(() => void fire(), Math.min(Math.max(next - now(), 0) + 10, 2 ** 31 - 1));
     timer.unref();
   };
   secrets.changed = rearm;
@@ -126,6 +140,7 @@ export function scheduleExpiry(secrets: Secrets, now: () => number, onExpire: ()
   return {
     rearm,
     stop: () => {
+      stopped = true;
       secrets.changed = undefined;
       if (timer) clearTimeout(timer);
     },
