@@ -195,12 +195,12 @@ export class SsoLogins {
         const token = await this.deps.api.createTokenFromCode(cfg.region, registration, code, cb.verifier, cb.redirectUri);
         await this.save(name, { startUrl: cfg.startUrl, region: cfg.region, registration, token });
         this.roleCreds.clear();
+        cb.finish(true);
         this.deps.onLogin?.(name, true);
       } catch (err) {
+        cb.finish(false);
         this.deps.onLogin?.(name, false, err instanceof S3jitError ? err.code : "Error");
         throw err;
-      } finally {
-        cb.close();
       }
     })();
     return { prompt, done };

@@ -82,6 +82,8 @@ describe("authorization code + PKCE over real HTTP (the test is the browser)", (
     const back = await fetch(location);
     expect(back.status).toBe(200);
     expect(await back.text()).toContain("You can close this tab");
+    // The tab says "signed in" only once the code has been exchanged and the token kept.
+    expect((JSON.parse((await stack.cli(["status", "--json"])).stdout) as StatusReport).sso.corp!.loggedIn).toBe(true);
     const done = await control.post<{ sso: string; expiresAt: string | null }>("/v1/login/wait", { sso: "corp" });
     expect(done.sso).toBe("corp");
 
