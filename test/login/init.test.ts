@@ -30,6 +30,10 @@ describe("s3jit init", () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("already exists");
     expect((await stack.cli(["init", "--config", file, "--force", ...FLAGS])).code).toBe(0);
+    // The non-interactive form of the issue (no --region): the buckets' region is the instance's.
+    const noRegion = FLAGS.filter((f, i) => f !== "--region" && FLAGS[i - 1] !== "--region").map((f) => (f === "eu-west-1" ? "us-east-2" : f));
+    expect((await stack.cli(["init", "--config", file, "--force", ...noRegion])).code).toBe(0);
+    expect(loadConfig(file).profiles.logs!.region).toBe("us-east-2");
   });
 
   it("refuses what the daemon would refuse, naming the key; without a terminal, missing flags are a usage error", async () => {
