@@ -1,50 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import http from "node:http";
 import path from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
 import { startStack, type Stack } from "../helpers/stack.js";
-
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** A tray's view: the control socket's server-sent events. */
-function subscribe(socketPath: string): { events: Array<{ type: string; at: number } & Record<string, unknown>>; close(): void; ready: Promise<void> } {
-  const events: Array<{ type: string; at: number } & Record<string, unknown>> = [];
-  let close = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    const req = http.get({ socketPath, path: "/v1/events" }, (res) => {
-      let buf = "";
-      res.on("data", (d: Buffer) => {
-        buf += d.toString();
-        resolve();
-        let i: number;
-        while ((i = buf.indexOf("\n\n")) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const data = block.split("\n").find((l) => l.startsWith("data: "));
-          if (data) events.push({ ...(JSON.parse(data.slice(6)) as { type: string }), at: Date.now() });
-        }
-      });
-    });
-    req.on("error", reject);
-    close = () => req.destroy();
-  });
-  return { events, close: () => close(), ready };
-}
+import { controlPost, socketOf, subscribe, waitFor } from "./control.js";
 
 describe("daemon life: events for trays, SIGHUP reload, graceful stop", () => {
   let stack: Stack;
   let socket: string;
   beforeAll(async () => {
     stack = await startStack();
-    socket = path.join(stack.env.XDG_RUNTIME_DIR!, "s3jit", "control.sock");
+    socket = socketOf(stack.env);
     expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
   });
   afterAll(async () => {
@@ -64,6 +29,16 @@ describe("daemon life: events for trays, SIGHUP reload, graceful stop", () => {
     await waitFor("minted", () => sub.events.find((e) => e.type === "minted"));
     expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
     await waitFor("window-closed", () => sub.events.find((e) => e.type === "window-closed"));
+
+    // The grant itself (what `s3jit grant` sends, without starting a node process): the event
+    // follows within a second. Typically a few milliseconds; a second is slack for a loaded CI.
+    const sent = Date.now();
+    const granted = await controlPost(socket, "/v1/grant", { profile: "audit", for: "20m", reason: "events, timed" });
+    expect(granted.status).toBe(200);
+    const second = await waitFor("the second window-opened", () => sub.events.filter((e) => e.type === "window-opened")[1]);
+    expect(second.at - sent).toBeLessThan(1000);
+    expect(second.end).toBe(Date.parse(String((granted.body as { end: string }).end)));
+    expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
     sub.close();
   });
 

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROFILE_TOML, startStack, type Stack } from "../helpers/stack.js";
+import { auditEvents, socketOf, subscribe, waitFor } from "./control.js";
+
+describe("graceful stop", () => {
+  /** One mint and a revoke first: the daemon loads the AWS SDK at its first mint, which takes a while. */
+  async function warmUp(sub: ReturnType<typeof subscribe>): Promise<void> {
+    expect((await stack.cli(["grant", "audit", "--for", "10m", "--reason", "warm up"])).code).toBe(0);
+    await waitFor("the warm-up mint", () => sub.events.find((e) => e.type === "minted"));
+    expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
+    sub.events.length = 0;
+  }
+
+  let stack: Stack;
+  beforeAll(async () => {
+    // on-demand: the request itself opens the window, so its window-opened event says the
+    // request has reached the daemon and is waiting on the mint.
+    stack = await startStack({ profileToml: PROFILE_TOML.replace('window = "30m"', 'window = "30m"\ngrant = "on-demand"') });
+    expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("SIGTERM while a request waits on a mint: the request is answered 200, the daemon exits 0, the audit log ends with stop", async () => {
+    const env = await stack.clientEnv("audit");
+    const sub = subscribe(socketOf(stack.env));
+    await sub.ready;
+    await warmUp(sub);
+    // STS takes half a second: well inside the 800 ms a request may wait on a mint.
+    stack.sandbox.inject({ action: "GetScopedCredentials", delayMs: 500 });
+    const answer = fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } }).then(async (res) => ({
+      status: res.status,
+      body: (await res.json()) as Record<string, string>,
+      at: Date.now(),
+    }));
+    await waitFor("window-opened (the request is in the daemon)", () => sub.events.find((e) => e.type === "window-opened"));
+    const killedAt = Date.now();
+    // A tray is still subscribed: its stream must not hold the daemon up.
+    const exited = stack.stopDaemon("SIGTERM");
+
+    const a = await answer;
+    expect(a.at).toBeGreaterThan(killedAt);
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    expect(a.body.AccessKeyId).toMatch(/^ASIA/);
+    expect(await exited).toBe(0);
+    expect(Date.now() - killedAt).toBeLessThan(4000);
+    sub.close();
+
+    const events = auditEvents(stack.env);
+    expect(events.at(-1)!.event).toBe("stop");
+    const serve = events.findIndex((e) => e.event === "serve" && e.accessKeyId === a.body.AccessKeyId);
+    expect(serve).toBeGreaterThanOrEqual(0);
+    expect(serve).toBeLessThan(events.length - 1);
+  });
+
+  it("SIGTERM while `s3jit credential-process` waits on the control socket: it still gets its credentials", async () => {
+    await stack.startDaemon();
+    // keychain = "memory": the login went with the daemon.
+    expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
+    const sub = subscribe(socketOf(stack.env));
+    await sub.ready;
+    await warmUp(sub);
+    stack.sandbox.inject({ action: "GetScopedCredentials", delayMs: 500 });
+    const cli = stack.cli(["credential-process", "audit"]);
+    await waitFor("window-opened (the request is in the daemon)", () => sub.events.find((e) => e.type === "window-opened"));
+    const exited = stack.stopDaemon("SIGTERM");
+    const r = await cli;
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { Version: number; AccessKeyId: string }).AccessKeyId).toMatch(/^ASIA/);
+    expect(await exited).toBe(0);
+    sub.close();
+    expect(auditEvents(stack.env).at(-1)!.event).toBe("stop");
+  });
+});
