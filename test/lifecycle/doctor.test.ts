@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { startStack, type Stack } from "../helpers/stack.js";
 
 describe("s3jit doctor", () => {
@@ -27,6 +29,23 @@ describe("s3jit doctor", () => {
     const out = JSON.parse(r.stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean }> };
     expect(out.ok).toBe(true);
     expect(out.checks.map((c) => c.name)).toEqual(["config", "keychain", "daemon", "login corp", "endpoint audit", "clock"]);
+  });
+
+  it("a clock ten minutes off STS's fails with the fix", async () => {
+    // Stands in for STS at the network boundary: any answer carries the server's Date.
+    const sts = http.createServer((_req, res) => {
+      res.sendDate = false;
+      res.writeHead(403, { date: new Date(Date.now() + 10 * 60_000).toUTCString(), "content-type": "text/xml" });
+      res.end("<ErrorResponse/>");
+    });
+    await new Promise<void>((r) => sts.listen(0, "127.0.0.1", r));
+    try {
+      const r = await stack.cli(["doctor"], { env: { AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${(sts.address() as AddressInfo).port}/` } });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/FAIL clock: -?(59\d|600|60\d) s against 127\.0\.0\.1:\d+\n\s+fix: turn on time synchronisation/);
+    } finally {
+      sts.close();
+    }
   });
 
   it("with no daemon: says how to start it", async () => {
