@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Session } from "../types.js";
 import { errorBody, MALFORMED, METHOD_NOT_ALLOWED, NOT_FOUND, rateLimited, REQUEST_REFUSED, toHttp, UNAUTHORIZED, type HttpError } from "./errors.js";
 import { isProfileName } from "./profile-name.js";
+import { enforceHeaderDeadline } from "./header-deadline.js";
 import { RefusalLimiter, type RefusalLimiterOptions } from "./ratelimit.js";
 
 /** Where credentials come from (the broker); throws S3jitError subclasses to refuse. */
@@ -62,10 +63,9 @@ const asIs: Serializer = (payload) => payload as string;
 /** Methods answered 405 on the credentials path; HEAD too, since it would run the whole GET. */
 const OTHER_METHODS = ["DELETE", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
 
-// Slow clients are cut off within seconds: Node checks headersTimeout only every
-// connectionsCheckingInterval (30 s by default), so both are lowered.
+// Slow clients are cut off within seconds by enforceHeaderDeadline (its sweep runs only while
+// connections are open); Node's own headersTimeout, checked every 30 s, stays as a backstop.
 const HEADERS_TIMEOUT_MS = 5_000;
-const CHECK_INTERVAL_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const IDLE_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
@@ -147,12 +147,12 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
       maxHeaderSize: MAX_HEADER_BYTES,
       headersTimeout: HEADERS_TIMEOUT_MS,
       requestTimeout: REQUEST_TIMEOUT_MS,
-      connectionsCheckingInterval: CHECK_INTERVAL_MS,
     },
     // A bad percent-encoding or an overlong parameter: malformed, and counted like other refusals.
     frameworkErrors: (_err, req, reply) => refuse(req, reply, MALFORMED, ""),
   });
   app.server.maxConnections = MAX_CONNECTIONS;
+  enforceHeaderDeadline(app.server, HEADERS_TIMEOUT_MS);
 
   app.setErrorHandler((err, _req, reply) => send(reply, toHttp(err)));
   app.setNotFoundHandler((_req, reply) => send(reply, NOT_FOUND));
