@@ -18,6 +18,12 @@ const osKeychain = await probeKeychain("s3jit-probe-crash").then(
   () => true,
   () => false,
 );
+if (!osKeychain) {
+  console.log(
+    "crash: no Secret Service reachable — the keychain = \"os\" variant is skipped (run under scripts/with-keyring.sh); " +
+      "the same session after SIGKILL from the OS keychain is also test/keychain.test.ts",
+  );
+}
 
 interface Status {
   daemon: { warnings: string[] };
@@ -74,6 +80,17 @@ describe(`crash safety (SIGKILL, keychain ${osKeychain ? "os" : "memory"})`, () 
     const served = JSON.parse(r.body) as { Expiration: string };
     expect(Date.parse(served.Expiration)).toBeLessThanOrEqual(end!);
   }, 90_000);
+
+  it("SIGKILL right after a grant returned (state file written): after restart the window's end is identical", async () => {
+    await relogin();
+    expect((await stack.cli(["grant", "audit", "--for", "25m", "--reason", "crash after grant"])).code).toBe(0);
+    const end = await endOf();
+    expect(end).not.toBeNull();
+    await stack.stopDaemon("SIGKILL");
+    await stack.startDaemon();
+    expect((await status()).daemon.warnings).toEqual([]);
+    expect(await endOf()).toBe(end);
+  }, 60_000);
 
   it("SIGKILL at random moments of grant/revoke (state file rewrites): every restart reads a whole file and no window outlives its grant", async () => {
     const rounds = 8;
