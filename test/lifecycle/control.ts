@@ -14,12 +14,22 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | Promise
 }
 
 /** A tray's view: the control socket's server-sent events. */
-export function subscribe(socketPath: string): { events: Array<{ type: string; at: number } & Record<string, unknown>>; close(): void; ready: Promise<void> } {
+export function subscribe(socketPath: string): {
+  events: Array<{ type: string; at: number } & Record<string, unknown>>;
+  close(): void;
+  ready: Promise<void>;
+  /** true when the daemon ended the stream cleanly, false when the connection was cut. */
+  ended: Promise<boolean>;
+} {
   const events: Array<{ type: string; at: number } & Record<string, unknown>> = [];
   let close = () => {};
+  let settle: (clean: boolean) => void = () => {};
+  const ended = new Promise<boolean>((r) => (settle = r));
   const ready = new Promise<void>((resolve, reject) => {
     const req = http.get({ socketPath, path: "/v1/events" }, (res) => {
       let buf = "";
+      res.on("end", () => settle(true));
+      res.on("close", () => settle(false));
       res.on("data", (d: Buffer) => {
         buf += d.toString();
         resolve();
@@ -32,10 +42,13 @@ export function subscribe(socketPath: string): { events: Array<{ type: string; a
         }
       });
     });
-    req.on("error", reject);
+    req.on("error", (err) => {
+      settle(false);
+      reject(err);
+    });
     close = () => req.destroy();
   });
-  return { events, close: () => close(), ready };
+  return { events, close: () => close(), ready, ended };
 }
 
 /** One control API request over the unix socket, as the CLI sends it. */

@@ -27,8 +27,8 @@ describe("graceful stop", () => {
     const sub = subscribe(socketOf(stack.env));
     await sub.ready;
     await warmUp(sub);
-    // STS takes half a second: well inside the 800 ms a request may wait on a mint.
-    stack.sandbox.inject({ action: "GetScopedCredentials", delayMs: 500 });
+    // STS takes 400 ms: the request is still waiting when SIGTERM comes, and inside the 800 ms it may wait.
+    stack.sandbox.inject({ action: "GetScopedCredentials", delayMs: 400 });
     const answer = fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } }).then(async (res) => ({
       status: res.status,
       body: (await res.json()) as Record<string, string>,
@@ -44,8 +44,8 @@ describe("graceful stop", () => {
     expect(a.status, JSON.stringify(a.body)).toBe(200);
     expect(a.body.AccessKeyId).toMatch(/^ASIA/);
     expect(await exited).toBe(0);
-    expect(Date.now() - killedAt).toBeLessThan(4000);
-    sub.close();
+    // The tray's stream was ended by the daemon, not cut after the shutdown grace period.
+    expect(await sub.ended).toBe(true);
 
     const events = auditEvents(stack.env);
     expect(events.at(-1)!.event).toBe("stop");
