@@ -75,6 +75,8 @@ const withKeyring = path.join(root, "scripts/with-keyring.sh");
 
 /** probeKeychain in a fresh Node process (tsx runs the source), printing "code: message". */
 const probeScript = `import { probeKeychain } from ${JSON.stringify(path.join(here, "keytar.ts"))}; try { await probeKeychain("s3jit-test-probe"); console.log("ok"); } catch (e) { console.log(e.code + ": " + e.message); }`;
+/** A child Node with tsx takes seconds on a busy 2-core machine running the whole suite. */
+const CHILD_TIMEOUT = 90_000;
 const nodeProbe = [process.execPath, "--import", "tsx", "--input-type=module", "-e", probeScript];
 
 /** Outside any session bus and display, as in CI or over SSH: nothing can reach a desktop keyring or pop up a prompt. */
@@ -96,7 +98,7 @@ describe("probeKeychain without a Secret Service", () => {
     const { stdout } = await run(node!, args, { env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" }, cwd: root });
     expectTwoWaysOut(stdout);
     expect(stdout).toMatch(/not usable \(.+\)/);
-  });
+  }, CHILD_TIMEOUT);
 });
 
 const tools = await run("sh", ["-c", "command -v dbus-run-session && command -v gnome-keyring-daemon && command -v dbus-send"]).then(
@@ -126,7 +128,7 @@ describe.skipIf(!tools)("scripts/with-keyring.sh outside any session", () => {
       await rm(home, { recursive: true, force: true });
       await rm(tmp, { recursive: true, force: true });
     }
-  });
+  }, CHILD_TIMEOUT);
 
   it("a locked keyring (it answers reads with nothing, no error) is refused by probeKeychain", async () => {
     // A private keyring of this test's own, so locking it disturbs no other test.
@@ -134,5 +136,5 @@ describe.skipIf(!tools)("scripts/with-keyring.sh outside any session", () => {
     const { stdout } = await run("bash", [withKeyring, "sh", "-c", lock, "sh", ...nodeProbe], { env: headlessEnv(), cwd: root });
     expectTwoWaysOut(stdout);
     expect(stdout).toMatch(/locked/);
-  });
+  }, CHILD_TIMEOUT);
 });
