@@ -12,6 +12,7 @@ import { AwsMinter } from "../../src/sts/mint.js";
 import { WindowBook } from "../../src/windows/windows.js";
 import { WindowClosedError } from "../../src/errors.js";
 import { startSandbox, type Sandbox } from "../sandbox/server.js";
+import { propertySeed } from "../helpers/seed.js";
 
 /**
  * Background refresh while a window goes on, as a property: the real broker, SSO and STS clients
@@ -122,6 +123,16 @@ describe("background refresh ahead of the SDK refresh marks, while the window go
             while (clock.now() < w.end) {
               const now = clock.now();
               const n0 = mintCount();
+              // STS rounds to whole seconds, so the session that ends with the window may end up
+              // to 2 s before it; in that last sliver nothing can be minted and the answer is
+              // WindowClosed — never a stale credential.
+              if (w.end - now < 2000) {
+                const r = await broker.credentials("scoped").then(
+                  (s) => s,
+                  (e: unknown) => e,
+                );
+                if (r instanceof WindowClosedError) break;
+              }
               const s = await broker.credentials("scoped");
               counts.requests++;
               // Served from the cache: the request path never waited on STS.
@@ -161,7 +172,7 @@ describe("background refresh ahead of the SDK refresh marks, while the window go
       ),
       // Each run moves the shared clock hours on (the sandbox's SSO registration lives 90 days):
       // no shrinking, the first counterexample is reported as found.
-      { numRuns: RUNS, endOnFailure: true },
+      { numRuns: RUNS, endOnFailure: true, seed: propertySeed() },
     );
     console.log(`refresh-ahead properties: ${JSON.stringify(counts)}`);
     expect(counts.runs).toBe(RUNS);
