@@ -29,7 +29,7 @@ function session(profile: string): Session {
   };
 }
 
-const SECRET_IN_ERROR = "AKIASECRETINERRORTEXT";
+const SECRET_IN_ERROR = "s3jit-secret-in-error-text-4711";
 
 /** The broker's place: a fixed session, or the typed refusals the broker throws. */
 const fakeSource: CredentialSource = {
