@@ -4,12 +4,13 @@
  * benchmark measures: start-to-ready, the control socket, the endpoint and the daemon's pid.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import http from "node:http";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSandbox, type Sandbox } from "../../test/sandbox/server.js";
+import { cleanEnv, xdgEnv } from "../../test/helpers/stack.js";
+import { controlClient } from "../../src/cli/client.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(ROOT, "bin", "s3jit.js");
@@ -51,40 +52,7 @@ export interface StackOptions {
   nodeFlags?: string[];
 }
 
-/** The environment a child starts from: ours, minus anything that points at AWS or moves folders. */
-export function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith("AWS_") || k.startsWith("XDG_") || k === "S3JIT_CONFIG") continue;
-    env[k] = v;
-  }
-  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-  return env;
-}
-
-function controlRequest<T>(socketPath: string, method: string, urlPath: string, body?: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      { socketPath, path: urlPath, method, headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {} },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          if ((res.statusCode ?? 500) >= 400) return reject(new Error(`control ${method} ${urlPath}: ${res.statusCode} ${text.slice(0, 200)}`));
-          try {
-            resolve(JSON.parse(text) as T);
-          } catch (err) {
-            reject(err as Error);
-          }
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(payload);
-  });
-}
+export { cleanEnv };
 
 export async function startBenchStack(opts: StackOptions = {}): Promise<BenchStack> {
   // Short folder names: the control socket path must stay under the 108-byte unix limit.
@@ -93,11 +61,7 @@ export async function startBenchStack(opts: StackOptions = {}): Promise<BenchSta
   const env: NodeJS.ProcessEnv = {
     ...cleanEnv(),
     HOME: path.join(dir, "home"),
-    XDG_CONFIG_HOME: path.join(dir, "config"),
-    XDG_DATA_HOME: path.join(dir, "data"),
-    XDG_STATE_HOME: path.join(dir, "state"),
-    XDG_CACHE_HOME: path.join(dir, "cache"),
-    XDG_RUNTIME_DIR: path.join(dir, "run"),
+    ...xdgEnv(dir),
     AWS_ENDPOINT_URL_STS: sandbox.url,
     AWS_ENDPOINT_URL_SSO: sandbox.url,
     AWS_ENDPOINT_URL_SSO_OIDC: sandbox.url,
@@ -108,7 +72,8 @@ export async function startBenchStack(opts: StackOptions = {}): Promise<BenchSta
   writeFileSync(configFile, CONFIG, { mode: 0o600 });
   const socket = path.join(env.XDG_RUNTIME_DIR!, "s3jit", "control.sock");
 
-  const control = <T>(method: "GET" | "POST", urlPath: string, body?: unknown) => controlRequest<T>(socket, method, urlPath, body);
+  const client = controlClient(socket);
+  const control = <T>(method: "GET" | "POST", urlPath: string, body?: unknown) => (method === "GET" ? client.get<T>(urlPath) : client.post<T>(urlPath, body));
 
   let log = "";
   const t0 = performance.now();
