@@ -91,6 +91,28 @@ describe("currentRangeEnd", () => {
     });
   });
 
+  // Both 2026 changes of every zone the properties use (Kolkata and UTC have none). When the clock
+  // goes back, the repeated hour belongs to the range: it ends when the clock first shows its end.
+  describe("both 2026 clock changes of every zone the properties use", () => {
+    it.each([
+      // The counterexample a random seed found: Sun 00:00-03:00 the night Berlin goes back; at 01:00Z
+      // the clock reads 02:00 CET (inside again), and 03:00 only at 02:00Z.
+      ["Berlin autumn: the seed's counterexample", "Sun 00:00-03:00, Sat 00:00-00:15", "Europe/Berlin", "2026-10-24T22:00:00Z", "2026-10-25T02:00:00Z"],
+      ["Berlin autumn: an end the clock reaches just after going back", "Sun 00:00-03:00", "Europe/Berlin", "2026-10-25T00:59:59Z", "2026-10-25T02:00:00Z"],
+      ["Berlin autumn: an end at 02:00 comes after the repeated hour", "Sun 00:00-02:00", "Europe/Berlin", "2026-10-24T23:30:00Z", "2026-10-25T00:00:00Z"],
+      ["Berlin spring: an end the clock jumps to", "Sun 00:00-03:00", "Europe/Berlin", "2026-03-28T23:30:00Z", "2026-03-29T01:00:00Z"],
+      ["New York autumn: 01:00-02:00 is lived twice, 02:00 EST ends it", "Sun 00:00-02:00", "America/New_York", "2026-11-01T04:30:00Z", "2026-11-01T07:00:00Z"],
+      ["New York autumn: inside the repeated hour", "Sun 01:00-02:00", "America/New_York", "2026-11-01T06:10:00Z", "2026-11-01T07:00:00Z"],
+      ["New York spring: an end the clock jumps to", "Sun 00:00-03:00", "America/New_York", "2026-03-08T05:30:00Z", "2026-03-08T07:00:00Z"],
+      ["New York spring: an end the clock skips", "Sun 00:00-02:30", "America/New_York", "2026-03-08T05:30:00Z", "2026-03-08T07:00:00Z"],
+      ["Lord Howe autumn (half an hour back): 02:00 comes after 01:30-02:00 twice", "Sun 00:00-02:00", "Australia/Lord_Howe", "2026-04-04T13:30:00Z", "2026-04-04T15:30:00Z"],
+      ["Lord Howe spring (half an hour on): an end the clock jumps to", "Sun 00:00-02:30", "Australia/Lord_Howe", "2026-10-03T14:00:00Z", "2026-10-03T15:30:00Z"],
+      ["Lord Howe spring: an end the clock skips", "Sun 00:00-02:15", "Australia/Lord_Howe", "2026-10-03T14:00:00Z", "2026-10-03T15:30:00Z"],
+    ])("%s", (_what, hours, tz, now, end) => {
+      expect(iso(currentRangeEnd(hours, tz, at(now)))).toBe(end);
+    });
+  });
+
   it("refuses an unknown time zone", () => {
     expect(() => currentRangeEnd("Mon-Fri 08:00-19:00", "Mars/Olympus", at("2026-11-27T10:00:00Z"))).toThrow(
       expect.objectContaining({ code: "HoursInvalid", message: expect.stringContaining("Europe/Berlin") }),
