@@ -179,7 +179,9 @@ export function currentRangeEnd(hours: Hours | string, timeZone: string, now: nu
     if (wallEnd === null) return turn === 0 ? null : from;
     const end = wallEnd - offset;
     const change = clockChange(timeZone, from, end);
-    if (change === null || change >= end) return end;
+    // A change exactly at the end still counts: a clock going back there shows an earlier time,
+    // inside the range again (the repeated hour belongs to it), so the run goes on from it.
+    if (change === null || change > end) return end;
     from = change;
   }
   return from;
