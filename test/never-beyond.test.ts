@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ManualClock } from "../src/clock.js";
-import { Broker } from "../src/broker.js";
+import { Broker } from "../src/broker/broker.js";
 import { nullAudit } from "../src/audit/audit.js";
 import { parseConfig } from "../src/config/load.js";
 import { MemoryStore } from "../src/store/memory.js";

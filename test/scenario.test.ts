@@ -3,8 +3,8 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ManualClock } from "../src/clock.js";
-import { startDaemon, type RunningDaemon } from "../src/daemon.js";
-import { controlClient } from "../src/cli/client.js";
+import { startDaemon, type RunningDaemon } from "../src/daemon/compose.js";
+import { controlClient } from "../src/control/client.js";
 import type { EnvInfo, StatusReport } from "../src/server/control.js";
 import { startSandbox, type Sandbox } from "./sandbox/server.js";
 import { fetchCredentials, PROFILE_TOML, xdgEnv } from "./helpers/stack.js";

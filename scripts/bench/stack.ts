@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSandbox, type Sandbox } from "../../test/sandbox/server.js";
 import { cleanEnv, xdgEnv } from "../../test/helpers/stack.js";
-import { controlClient } from "../../src/cli/client.js";
+import { controlClient } from "../../src/control/client.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(ROOT, "bin", "s3jit.js");

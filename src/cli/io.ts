@@ -1,4 +1,4 @@
-import type { ControlClient } from "./client.js";
+import type { ControlClient } from "../control/client.js";
 
 export interface Io {
   out(text: string): void;

@@ -1,5 +1,5 @@
 import type { LoginStarted } from "../server/control.js";
-import { canOpenBrowser, openBrowser } from "./browser.js";
+import { canOpenBrowser, openBrowser } from "../platform/browser.js";
 import { EXIT, paint, timeLeft, type Deps } from "./io.js";
 
 export interface LoginInput {

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { S3jitError, UsageError } from "../errors.js";
 import { resolvePaths } from "../paths.js";
-import { controlClient } from "./client.js";
+import { controlClient } from "../control/client.js";
 import { EXIT, processIo, type Deps } from "./io.js";
 
 const USAGE = `usage: s3jit <command> [options]
@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       case "daemon": {
         const { values } = parse(rest, { config: { type: "string" } }, { min: 0, max: 0, names: "no arguments" });
-        const { runDaemon } = await import("../daemon.js");
+        const { runDaemon } = await import("../daemon/run.js");
         return await runDaemon({ configFile: s(values.config) });
       }
       case "login": {

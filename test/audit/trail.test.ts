@@ -3,8 +3,8 @@ import { mkdtempSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ManualClock } from "../../src/clock.js";
-import { startDaemon, type RunningDaemon } from "../../src/daemon.js";
-import { controlClient } from "../../src/cli/client.js";
+import { startDaemon, type RunningDaemon } from "../../src/daemon/compose.js";
+import { controlClient } from "../../src/control/client.js";
 import { run as auditCommand } from "../../src/cli/audit.js";
 import { auditFiles } from "../../src/audit/audit.js";
 import type { EnvInfo, StatusReport } from "../../src/server/control.js";

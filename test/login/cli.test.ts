@@ -4,7 +4,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CLI, fetchCredentials, startStack, type Stack } from "../helpers/stack.js";
 import { run as login } from "../../src/cli/login.js";
-import { controlClient } from "../../src/cli/client.js";
+import { controlClient } from "../../src/control/client.js";
 
 /** Runs `s3jit …` and hands its stderr to `onErr` as it arrives (the user reads as the command waits). */
 function runLive(stack: Stack, args: string[], env: NodeJS.ProcessEnv, onErr: (all: string) => void): Promise<{ code: number; stdout: string; stderr: string }> {

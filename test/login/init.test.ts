@@ -3,7 +3,7 @@ import { readFileSync, statSync, existsSync } from "node:fs";
 import path from "node:path";
 import { startStack, type Stack } from "../helpers/stack.js";
 import { run as init } from "../../src/cli/init.js";
-import { controlClient } from "../../src/cli/client.js";
+import { controlClient } from "../../src/control/client.js";
 import { loadConfig } from "../../src/config/load.js";
 
 const FLAGS = ["--sso-start-url", "https://corp.awsapps.com/start", "--sso-region", "eu-west-1", "--profile", "logs", "--account", "123456789012", "--role", "S3JitBase", "--region", "eu-west-1", "--scope", "audit-logs/2026/", "--scope", "reports"];

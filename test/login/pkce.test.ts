@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { fetchCredentials, startStack, type Stack } from "../helpers/stack.js";
-import { controlClient, type ControlClient } from "../../src/cli/client.js";
+import { controlClient, type ControlClient } from "../../src/control/client.js";
 import type { LoginStarted, StatusReport } from "../../src/server/control.js";
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { ManualClock } from "../../src/clock.js";
-import { Broker, REFRESH_AHEAD_MS } from "../../src/broker.js";
+import { Broker, REFRESH_AHEAD_MS } from "../../src/broker/broker.js";
 import { nullAudit } from "../../src/audit/audit.js";
 import { parseConfig } from "../../src/config/load.js";
 import { MemoryStore } from "../../src/store/memory.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
-import { Broker } from "../../src/broker.js";
+import { Broker } from "../../src/broker/broker.js";
 import { nullAudit } from "../../src/audit/audit.js";
 import { parseConfig } from "../../src/config/load.js";
 import { MemoryStore } from "../../src/store/memory.js";

@@ -1,5 +1,5 @@
-import type { Clock } from "./clock.js";
-import type { Config, ProfileConfig } from "./config/types.js";
+import type { Clock } from "../clock.js";
+import type { Config, ProfileConfig } from "../config/types.js";
 import {
   LoginRequiredError,
   MintPendingError,
@@ -7,15 +7,15 @@ import {
   UnknownProfileError,
   UpstreamError,
   WindowClosedError,
-} from "./errors.js";
-import type { Audit } from "./audit/audit.js";
-import type { Session } from "./types.js";
-import type { Vault } from "./store/secrets.js";
-import type { Minter } from "./sts/mint.js";
-import type { SsoLogins } from "./sso/logins.js";
-import { buildSessionPolicy, policyHash } from "./policy/build.js";
+} from "../errors.js";
+import type { Audit } from "../audit/audit.js";
+import type { Session } from "../types.js";
+import type { Vault } from "../store/secrets.js";
+import type { Minter } from "../sts/mint.js";
+import type { SsoLogins } from "../sso/logins.js";
+import { buildSessionPolicy, policyHash } from "../policy/build.js";
 
-import type { GrantRequest, Window } from "./windows/windows.js";
+import type { GrantRequest, Window } from "../windows/windows.js";
 
 export type { GrantRequest, Window };
 

@@ -1,28 +1,28 @@
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
-import { systemClock, type Clock } from "./clock.js";
-import type { Config } from "./config/types.js";
-import { loadConfig } from "./config/load.js";
-import { parseDuration } from "./config/duration.js";
-import { S3jitError, UsageError } from "./errors.js";
-import { ensurePrivateDir, resolvePaths, type Paths } from "./paths.js";
-import { VERSION } from "./version.js";
-import { fileAudit, type Audit } from "./audit/audit.js";
-import { findPeer } from "./audit/peer.js";
-import { Broker, type Window } from "./broker.js";
-import { AwsSsoApi, type SsoApi } from "./sso/api.js";
-import { SsoLogins } from "./sso/logins.js";
-import { AwsMinter, type Minter } from "./sts/mint.js";
-import { MemoryStore } from "./store/memory.js";
-import { KeytarStore, probeKeychain } from "./store/keytar.js";
-import { Secrets, scheduleExpiry } from "./store/secrets.js";
-import { EndpointTokens } from "./server/tokens.js";
-import { createCredentialsServer } from "./server/credentials.js";
-import { createControlServer, type ControlApi, type StatusReport } from "./server/control.js";
-import { controlClient } from "./cli/client.js";
-import { canOpenBrowser, openBrowser } from "./cli/browser.js";
-import { WindowBook } from "./windows/windows.js";
-import { loadWindows, saveWindows } from "./windows/state.js";
+import { systemClock, type Clock } from "../clock.js";
+import type { Config } from "../config/types.js";
+import { loadConfig } from "../config/load.js";
+import { parseDuration } from "../config/duration.js";
+import { S3jitError, UsageError } from "../errors.js";
+import { ensurePrivateDir, resolvePaths, type Paths } from "../paths.js";
+import { VERSION } from "../version.js";
+import { fileAudit, type Audit } from "../audit/audit.js";
+import { findPeer } from "../audit/peer.js";
+import { Broker, type Window } from "../broker/broker.js";
+import { AwsSsoApi, type SsoApi } from "../sso/api.js";
+import { SsoLogins } from "../sso/logins.js";
+import { AwsMinter, type Minter } from "../sts/mint.js";
+import { MemoryStore } from "../store/memory.js";
+import { KeytarStore, probeKeychain } from "../store/keytar.js";
+import { Secrets, scheduleExpiry } from "../store/secrets.js";
+import { EndpointTokens } from "../server/tokens.js";
+import { createCredentialsServer } from "../server/credentials.js";
+import { createControlServer, type ControlApi, type StatusReport } from "../server/control.js";
+import { controlClient } from "../control/client.js";
+import { canOpenBrowser, openBrowser } from "../platform/browser.js";
+import { WindowBook } from "../windows/windows.js";
+import { loadWindows, saveWindows } from "../windows/state.js";
 
 export interface DaemonOptions {
   configFile?: string;
@@ -307,30 +307,4 @@ async function refuseSecondDaemon(socket: string): Promise<void> {
     if (err instanceof S3jitError && err.code === "AlreadyRunning") throw err;
     // Nobody answers: a stale socket from a daemon that died; createControlServer replaces it.
   }
-}
-
-/** `s3jit daemon`: run until SIGTERM/SIGINT, then close the listeners and exit 0. */
-export async function runDaemon(opts: { configFile?: string }): Promise<number> {
-  let daemon: RunningDaemon;
-  try {
-    daemon = await startDaemon(opts.configFile ? { configFile: opts.configFile } : {});
-  } catch (err) {
-    process.stderr.write(`s3jit: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
-  return new Promise<number>((resolve) => {
-    const stop = () => {
-      process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
-      process.off("SIGHUP", reload);
-      daemon.stop().then(
-        () => resolve(0),
-        () => resolve(1),
-      );
-    };
-    const reload = () => void daemon.reload();
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-    process.on("SIGHUP", reload);
-  });
 }
