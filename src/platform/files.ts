@@ -1,0 +1,81 @@
+import { randomBytes } from "node:crypto";
+import { closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
+import path from "node:path";
+
+/**
+ * Private files: what holds a token, a window or a config is the owner's alone (0600 in a 0700
+ * folder), and is replaced atomically, so a reader (or a crash) sees the old file or the new one.
+ */
+
+/** Writes `text` to `file` as 0600, atomically and durably (fsync of the file and its folder). */
+export function writePrivateFile(file: string, text: string): void {
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Same folder as the target, so the rename cannot cross file systems and is atomic.
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const fd = openSync(tmp, "wx", 0o600);
+    try {
+      fchmodSync(fd, 0o600); // the umask may have taken bits we want, never given ones we don't
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  syncDir(dir);
+}
+
+/** Makes a rename durable; some platforms cannot fsync a folder, and that is fine. */
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // best effort
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** What is wrong with a file or folder that should be the owner's alone, and the command that fixes it. */
+export interface PrivacyProblem {
+  problem: string;
+  fix: string;
+}
+
+/**
+ * The one owner-only check (as ssh insists for ~/.ssh): a regular file (or a folder) that belongs
+ * to this user and that group and others can neither read nor write. Null when it is private.
+ * Windows has no such modes: its ACLs are the profile folder's, so nothing is checked there.
+ */
+export function privacyProblem(target: string, st: Stats, kind: "file" | "dir"): PrivacyProblem | null {
+  if (kind === "file" ? !st.isFile() : !st.isDirectory()) {
+    return { problem: `is not a regular ${kind === "file" ? "file" : "folder"}`, fix: `rm -r ${target}` };
+  }
+  if (process.platform === "win32") return null;
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) return { problem: `belongs to uid ${st.uid}, not to you (uid ${uid})`, fix: `sudo chown ${uid} ${target}` };
+  if ((st.mode & 0o077) !== 0) {
+    const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
+    return { problem: `is open to group or others (mode ${mode})`, fix: `chmod ${kind === "file" ? "600" : "700"} ${target}` };
+  }
+  return null;
+}
+
+/** privacyProblem for a path (not following a link); a missing path is no problem (null). */
+export function privacyProblemAt(target: string, kind: "file" | "dir"): PrivacyProblem | null {
+  let st: Stats;
+  try {
+    st = lstatSync(target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  return privacyProblem(target, st, kind);
+}
