@@ -8,7 +8,7 @@ import { S3jitError, UsageError } from "../errors.js";
 import { ensurePrivateDir, resolvePaths, type Paths } from "../paths.js";
 import { VERSION } from "../version.js";
 import { fileAudit, type Audit } from "../audit/audit.js";
-import { findPeer } from "../audit/peer.js";
+import { findPeer } from "../platform/peer.js";
 import { Broker, type Window } from "../broker/broker.js";
 import { AwsSsoApi, type SsoApi } from "../sso/api.js";
 import { SsoLogins } from "../sso/logins.js";
