@@ -7,8 +7,9 @@
 #   dbus               dbus-run-session (Debian 12 has it in dbus-daemon, which dbus depends on)
 #   awscli, python3-boto3  real SDK clients in the compatibility tests
 #   systemd            systemd-analyze verify for the user unit
+#   zsh, fish          `zsh -n` / `fish -n` check the completion scripts s3jit prints
 set -euo pipefail
-PACKAGES=(libsecret-1-0 gnome-keyring libsecret-tools dbus awscli python3-boto3 systemd)
+PACKAGES=(libsecret-1-0 gnome-keyring libsecret-tools dbus awscli python3-boto3 systemd zsh fish)
 
 if [ "$(uname -s)" = Darwin ]; then
   command -v aws >/dev/null 2>&1 && python3 -c "import boto3" 2>/dev/null && exit 0

@@ -23,6 +23,7 @@ const USAGE = `usage: s3jit <command> [options]
                                             start the daemon at login (launchd / systemd --user)
   audit [--since 1h] [--json]               the audit trail: grants, mints, hand-outs, refusals
   doctor [--json] [--config PATH]           check config, keychain, daemon, login, endpoints, clock
+  completion bash|zsh|fish                  print a shell completion script (profile and SSO names from the config)
   version                                   print the version
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 daemon not running.`;
@@ -148,6 +149,11 @@ export async function main(argv: string[]): Promise<number> {
         const action = args[0];
         if (action !== "install" && action !== "uninstall" && action !== "status") throw new UsageError(`service takes install, uninstall or status, not "${action}"`);
         return await (await import("./service.js")).run({ action, dryRun: !!values["dry-run"] }, { io });
+      }
+      case "completion": {
+        const { values, args } = parse(rest, { names: { type: "string" } }, { min: 0, max: 1, names: "bash, zsh or fish" });
+        const configFile = resolvePaths().configFile;
+        return await (await import("./completion.js")).run({ shell: args[0], names: s(values.names), configFile }, { io });
       }
       default:
         throw new UsageError(`unknown command "${command}"`);
