@@ -1,0 +1,42 @@
+/**
+ * The duration and naming rules of a mint, per mode (DESIGN.md §3): what the broker asks STS for.
+ * Plain functions of their inputs, so the limits are tested without STS.
+ */
+
+/** AssumeRole with SSO credentials is role chaining: DurationSeconds 900..3600. */
+export const ROLE_CHAINING_MS = { min: 900_000, max: 3600_000 } as const;
+
+/** STS rejects a ScopedSessionDescription longer than this. */
+const MAX_DESCRIPTION = 256;
+
+/**
+ * assume-role: min(session_ttl, window left) within 900..3600 s. A session minted near the
+ * window's end outlives it at AWS, which is why the policy denies everything from the window's end on.
+ */
+export function assumeRoleDurationSeconds(sessionTtlMs: number, windowLeftMs: number): number {
+  return Math.floor(Math.min(ROLE_CHAINING_MS.max, Math.max(ROLE_CHAINING_MS.min, Math.min(sessionTtlMs, windowLeftMs))) / 1000);
+}
+
+/** scoped: GetScopedCredentials can never outlive its parent; ask for no more than all three allow. */
+export function scopedDurationSeconds(sessionTtlMs: number, windowLeftMs: number, parentLeftMs: number): number {
+  return Math.floor(Math.min(sessionTtlMs, windowLeftMs, parentLeftMs) / 1000);
+}
+
+/** CloudTrail shows this (scoped mode): who opened the window and why, as the audit log does. */
+export function scopedDescription(profile: string, window: { who?: string; reason: string }): string {
+  return `s3jit ${profile}${window.who ? ` for ${window.who}` : ""}: ${window.reason}`.slice(0, MAX_DESCRIPTION);
+}
+
+/**
+ * SourceIdentity allows [\w+=,.@-]{2,64}; `who` is a login name from the user's environment, so a
+ * name AWS would refuse (a space, an umlaut) is made acceptable instead of failing every mint.
+ */
+export function sourceIdentityOf(who: string): string | undefined {
+  const id = who.replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
+  return id.length >= 2 ? id : undefined;
+}
+
+/** RoleSessionName allows [\w+=,.@-]{2,64}. */
+export function sessionName(profile: string): string {
+  return `s3jit-${profile}`.replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
+}
