@@ -1,16 +1,18 @@
 /**
  * `npm run demo`: s3jit's main job end to end on the local AWS sandbox, no AWS account needed.
- * Everything lives in a temporary folder (XDG_* point there); nothing touches your keychain or
- * ~/.aws. With --once (or without a terminal) it exits after the transcript.
+ * The demo runs in its own world: a temporary folder is its HOME and its XDG folders, and nothing
+ * of yours (S3JIT_*, AWS_*, XDG_*, ~/.aws, your keychain) is read or touched by the daemon, the CLI
+ * or the SDKs it starts. With --once (or without a terminal) it exits after the transcript.
  */
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startSandbox } from "../test/sandbox/server.js";
-import { xdgEnv } from "../test/helpers/stack.js";
+import { AUDIT, configToml, profileToml } from "../test/helpers/config.js";
+import { cleanEnv, userWorld } from "../test/helpers/stack.js";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -22,40 +24,9 @@ const show = (s: string) => console.log(s.trimEnd().replace(/^/gm, "   "));
 
 const dir = mkdtempSync(path.join(tmpdir(), "s3jit-demo-"));
 const sandbox = await startSandbox({ autoApprove: true });
-const env: NodeJS.ProcessEnv = { ...process.env };
-for (const k of Object.keys(env)) if (k.startsWith("AWS_") || k.startsWith("XDG_")) delete env[k];
-Object.assign(env, {
-  ...xdgEnv(dir),
-  AWS_ENDPOINT_URL_STS: sandbox.url,
-  AWS_ENDPOINT_URL_SSO: sandbox.url,
-  AWS_ENDPOINT_URL_SSO_OIDC: sandbox.url,
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-});
-const configFile = path.join(dir, "config", "s3jit", "config.toml");
-mkdirSync(path.dirname(configFile), { recursive: true, mode: 0o700 });
-mkdirSync(env.XDG_RUNTIME_DIR!, { recursive: true, mode: 0o700 });
-writeFileSync(
-  configFile,
-  `# The demo's config: one IAM Identity Center instance and one read-only profile.
-[daemon]
-port = 0              # any free loopback port
-keychain = "memory"   # the demo leaves your keychain alone
-
-[sso.corp]
-start_url = "https://corp.awsapps.com/start"
-region = "eu-west-1"
-
-[profile.audit]
-sso = "corp"
-account_id = "123456789012"
-sso_role = "S3JitBase"
-region = "eu-west-1"
-scope = ["audit-logs/2026/", "reports"]
-window = "30m"
-max_window = "2h"
-session_ttl = "1h"
-`,
-);
+// Your environment minus AWS_*, XDG_* and S3JIT_* (cleanEnv), with HOME and the XDG folders in `dir`.
+const demoConfig = `# The demo's config: one IAM Identity Center instance and one read-only profile.\n${configToml({ profiles: profileToml("audit", AUDIT) })}`;
+const { env, configFile, socket } = userWorld(dir, sandbox.url, demoConfig, cleanEnv());
 
 let daemon: ChildProcess | undefined;
 async function cleanup(code: number): Promise<never> {
@@ -85,7 +56,6 @@ try {
   step(1, "Start the daemon (what launchd/systemd would do)");
   console.log(`   $ s3jit daemon   (config: ${configFile})`);
   daemon = spawn(process.execPath, [CLI, "daemon"], { env, stdio: ["ignore", "inherit", "inherit"] });
-  const socket = path.join(env.XDG_RUNTIME_DIR!, "s3jit", "control.sock");
   for (let i = 0; !existsSync(socket); i++) {
     if (i > 200 || daemon.exitCode !== null) throw new Error("the daemon did not start");
     await new Promise((r) => setTimeout(r, 50));
@@ -103,7 +73,7 @@ try {
   const vars = JSON.parse(await s3jit(["env", "audit", "--json"], true)) as { set: Record<string, string>; unset: string[] };
 
   step(5, "A real AWS SDK for JavaScript v3 program, configured only by those variables");
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...vars.set, AWS_ENDPOINT_URL_STS: sandbox.url, AWS_ENDPOINT_URL_S3: sandbox.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+  const childEnv: NodeJS.ProcessEnv = { ...env, ...vars.set, AWS_ENDPOINT_URL_S3: sandbox.url };
   for (const k of vars.unset) delete childEnv[k];
   const { stdout } = await run(process.execPath, [path.join(ROOT, "test/fixtures/js-sdk-identity.mjs")], { env: childEnv, cwd: ROOT });
   const got = JSON.parse(stdout) as { accessKeyId: string; expiration: string; arn: string };

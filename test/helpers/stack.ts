@@ -4,6 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../sandbox/server.js";
+import { configToml, PROFILE_TOML } from "./config.js";
+
+export { OTHER_PROFILE_TOML, PROFILE_TOML } from "./config.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(ROOT, "bin", "s3jit.js");
@@ -42,18 +45,6 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export const PROFILE_TOML = `
-[profile.audit]
-sso = "corp"
-account_id = "123456789012"
-sso_role = "S3JitBase"
-region = "eu-west-1"
-scope = ["audit-logs/2026/", "reports"]
-window = "30m"
-max_window = "2h"
-session_ttl = "1h"
-`;
-
 /** Runs a program to completion without blocking the event loop (the sandbox lives in this process). */
 export function runProcess(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; input?: string; cwd?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -67,16 +58,6 @@ export function runProcess(cmd: string, args: string[], opts: { env: NodeJS.Proc
     child.stdin.end(opts.input ?? "");
   });
 }
-
-/** A second profile for tests that need two (a token must open only its own). */
-export const OTHER_PROFILE_TOML = `
-[profile.other]
-sso = "corp"
-account_id = "123456789012"
-sso_role = "S3JitBase"
-region = "eu-west-1"
-scope = ["other-bucket"]
-`;
 
 /** The XDG folders of one s3jit user, all inside `dir` (env-paths reads these). */
 export function xdgEnv(dir: string): Record<string, string> {
@@ -99,42 +80,61 @@ export async function fetchCredentials(url: string, token: string, attempts = 60
   }
 }
 
-/** The environment a child starts from: the test runner's, minus anything that points at AWS. */
+/**
+ * The environment a child starts from: the test runner's, minus anything that points at AWS, at
+ * other s3jit folders or at another s3jit config (AWS_*, XDG_*, S3JIT_*). The rest passes, D-Bus's
+ * session address included (keychain = "os" tests need the real Secret Service).
+ */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith("AWS_") || k.startsWith("XDG_") || k === "S3JIT_CONFIG") continue;
+    if (k.startsWith("AWS_") || k.startsWith("XDG_") || k.startsWith("S3JIT_")) continue;
     env[k] = v;
   }
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   return env;
 }
 
-export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  // Short folder names: the control socket path must stay under the 108-byte unix limit.
-  const dir = mkdtempSync(path.join(tmpdir(), "s3jit-"));
-  const sandbox = await startSandbox({ autoApprove: true, ...opts.sandbox });
+/** One s3jit user's world: its environment, its config file and its control socket. */
+export interface World {
+  env: NodeJS.ProcessEnv;
+  configFile: string;
+  socket: string;
+}
+
+/**
+ * Makes `dir` one s3jit user's world: HOME (so ~/.aws is `dir/home/.aws`, absent) and every XDG
+ * folder inside it, the AWS endpoints at the sandbox, loopback never through a proxy, and `toml` as
+ * its config.toml (0600, where `s3jit init` puts it). The environment starts from `base`, which
+ * must hold nothing of AWS_*, XDG_* or S3JIT_* (cleanEnv()).
+ */
+export function userWorld(dir: string, sandboxUrl: string, toml: string, base: NodeJS.ProcessEnv = cleanEnv()): World {
   const env: NodeJS.ProcessEnv = {
-    ...cleanEnv(),
+    ...base,
     HOME: path.join(dir, "home"),
     ...xdgEnv(dir),
-    AWS_ENDPOINT_URL_STS: sandbox.url,
-    AWS_ENDPOINT_URL_SSO: sandbox.url,
-    AWS_ENDPOINT_URL_SSO_OIDC: sandbox.url,
-    // Each stack has its own keychain items, so parallel test files never share them.
-    S3JIT_KEYCHAIN_SERVICE: `s3jit-test-${path.basename(dir)}`,
-    // Keep the real keychain session (D-Bus) reachable for keychain = "os" tests.
-    ...(process.env.DBUS_SESSION_BUS_ADDRESS ? { DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS } : {}),
+    AWS_ENDPOINT_URL_STS: sandboxUrl,
+    AWS_ENDPOINT_URL_SSO: sandboxUrl,
+    AWS_ENDPOINT_URL_SSO_OIDC: sandboxUrl,
+    // Every request of this world goes to 127.0.0.1; a user's proxy (botocore honours one) must not take it.
+    NO_PROXY: "127.0.0.1,localhost",
+    no_proxy: "127.0.0.1,localhost",
   };
   for (const k of ["HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR"]) mkdirSync(env[k]!, { recursive: true, mode: 0o700 });
   const configFile = path.join(dir, "config", "s3jit", "config.toml");
   mkdirSync(path.dirname(configFile), { recursive: true, mode: 0o700 });
-  writeFileSync(
-    configFile,
-    `[daemon]\nport = 0\nkeychain = "${opts.keychain ?? "memory"}"\n\n[sso.corp]\nstart_url = "https://corp.awsapps.com/start"\nregion = "eu-west-1"\n` +
-      (opts.profileToml ?? PROFILE_TOML) +
-      (opts.extraToml ?? ""),
-  );
+  writeFileSync(configFile, toml, { mode: 0o600 });
+  return { env, configFile, socket: path.join(env.XDG_RUNTIME_DIR!, "s3jit", "control.sock") };
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  // Short folder names: the control socket path must stay under the 108-byte unix limit.
+  const dir = mkdtempSync(path.join(tmpdir(), "s3jit-"));
+  const sandbox = await startSandbox({ autoApprove: true, ...opts.sandbox });
+  const world = userWorld(dir, sandbox.url, configToml({ keychain: opts.keychain ?? "memory", profiles: (opts.profileToml ?? PROFILE_TOML) + (opts.extraToml ?? "") }));
+  // Each stack has its own keychain items, so parallel test files never share them.
+  const env: NodeJS.ProcessEnv = { ...world.env, S3JIT_KEYCHAIN_SERVICE: `s3jit-test-${path.basename(dir)}` };
+  const { configFile, socket } = world;
 
   let daemon: ChildProcess | undefined;
   let log = "";
@@ -157,7 +157,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
       child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
       daemon = child;
-      const socket = path.join(env.XDG_RUNTIME_DIR!, "s3jit", "control.sock");
       const deadline = Date.now() + 20_000;
       for (;;) {
         if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}: ${log}`);
