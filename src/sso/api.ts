@@ -1,4 +1,6 @@
 import type { AwsCredentials } from "../types.js";
+import { RegionalClients } from "../aws/clients.js";
+import { call, errorName, upstream } from "../aws/errors.js";
 import { S3jitError, UpstreamError } from "../errors.js";
 
 /**
@@ -83,10 +85,14 @@ export function configuredOidcEndpoint(env: NodeJS.ProcessEnv): string | undefin
 }
 
 export class AwsSsoApi implements SsoApi {
-  private oidcMod?: Promise<OidcModule>;
-  private ssoMod?: Promise<SsoModule>;
-  private readonly oidcClients = new Map<string, InstanceType<OidcModule["SSOOIDCClient"]>>();
-  private readonly ssoClients = new Map<string, InstanceType<SsoModule["SSOClient"]>>();
+  private readonly oidcClients = new RegionalClients<OidcModule, InstanceType<OidcModule["SSOOIDCClient"]>>(
+    () => import("@aws-sdk/client-sso-oidc"),
+    (mod, region) => new mod.SSOOIDCClient({ region }),
+  );
+  private readonly ssoClients = new RegionalClients<SsoModule, InstanceType<SsoModule["SSOClient"]>>(
+    () => import("@aws-sdk/client-sso"),
+    (mod, region) => new mod.SSOClient({ region }),
+  );
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -99,26 +105,12 @@ export class AwsSsoApi implements SsoApi {
     return reg.authorizationEndpoint ?? `https://oidc.${region}.amazonaws.com/authorize`;
   }
 
-  private async oidc(region: string) {
-    this.oidcMod ??= import("@aws-sdk/client-sso-oidc");
-    const mod = await this.oidcMod;
-    let client = this.oidcClients.get(region);
-    if (!client) {
-      client = new mod.SSOOIDCClient({ region });
-      this.oidcClients.set(region, client);
-    }
-    return { mod, client };
+  private oidc(region: string) {
+    return this.oidcClients.get(region);
   }
 
-  private async sso(region: string) {
-    this.ssoMod ??= import("@aws-sdk/client-sso");
-    const mod = await this.ssoMod;
-    let client = this.ssoClients.get(region);
-    if (!client) {
-      client = new mod.SSOClient({ region });
-      this.ssoClients.set(region, client);
-    }
-    return { mod, client };
+  private sso(region: string) {
+    return this.ssoClients.get(region);
   }
 
   async registerClient(region: string, scopes: string[], flow: "pkce" | "device" = "device"): Promise<Registration> {
@@ -225,26 +217,5 @@ export class AwsSsoApi implements SsoApi {
   async logout(region: string, accessToken: string): Promise<void> {
     const { mod, client } = await this.sso(region);
     await call(() => client.send(new mod.LogoutCommand({ accessToken })));
-  }
-}
-
-function errorName(err: unknown): string {
-  return typeof err === "object" && err !== null && "name" in err ? String((err as { name: unknown }).name) : "";
-}
-
-/** Keep only the error's name and status: SDK messages can echo request fields. */
-export function upstream(err: unknown): S3jitError {
-  if (err instanceof S3jitError) return err;
-  const name = errorName(err) || "NetworkError";
-  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  const throttled = /Throttl|TooManyRequests|SlowDown/i.test(name);
-  return new UpstreamError(`AWS call failed: ${name}${status ? ` (HTTP ${status})` : ""}`, throttled ? 2 : 1);
-}
-
-async function call<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw upstream(err);
   }
 }

@@ -1,6 +1,7 @@
 import type { AwsCredentials } from "../types.js";
-import { UpstreamError } from "../errors.js";
-import { upstream } from "../sso/api.js";
+import { AssumeRoleMinter } from "./assume-role.js";
+import { StsClients } from "./client.js";
+import { ScopedMinter } from "./scoped.js";
 
 export interface MintRequest {
   region: string;
@@ -19,71 +20,29 @@ export interface Minted extends AwsCredentials {
   /** The ARN the session acts as (the role for assume-role, the SSO role session for scoped). */
   arn: string;
   requestId?: string;
+  /** Percentage (0-100) of the largest session token STS allows, when STS reports it. */
+  sessionTokenUtilization?: number;
 }
 
 export interface Minter {
   mint(req: MintRequest): Promise<Minted>;
 }
 
-type StsModule = typeof import("@aws-sdk/client-sts");
-
 /**
- * STS over the real SDK, imported lazily. One client per base credentials would churn sockets,
- * so one client per region is kept and the credentials are passed per call.
+ * The minter the daemon uses: GetScopedCredentials, or AssumeRole where the profile names a
+ * role_arn, over one STS client per region shared by both.
  */
 export class AwsMinter implements Minter {
-  private mod?: Promise<StsModule>;
+  private readonly sts = new StsClients();
+  private readonly scoped = new ScopedMinter(this.sts);
+  private readonly assumeRole = new AssumeRoleMinter(this.sts);
 
-  async mint(req: MintRequest): Promise<Minted> {
-    this.mod ??= import("@aws-sdk/client-sts");
-    const sts = await this.mod;
-    const client = new sts.STSClient({
-      region: req.region,
-      credentials: { accessKeyId: req.base.accessKeyId, secretAccessKey: req.base.secretAccessKey, sessionToken: req.base.sessionToken },
-    });
-    try {
-      if (req.roleArn) {
-        const out = await client.send(
-          new sts.AssumeRoleCommand({
-            RoleArn: req.roleArn,
-            RoleSessionName: req.roleSessionName ?? "s3jit",
-            Policy: req.policy,
-            DurationSeconds: req.durationSeconds,
-            ...(req.sourceIdentity ? { SourceIdentity: req.sourceIdentity } : {}),
-          }),
-        );
-        return toMinted(out.Credentials, out.AssumedRoleUser?.Arn ?? req.roleArn, out.$metadata.requestId);
-      }
-      const out = await client.send(
-        new sts.GetScopedCredentialsCommand({
-          Policy: req.policy,
-          DurationSeconds: req.durationSeconds,
-          ScopedSessionDescription: req.description.slice(0, 256),
-        }),
-      );
-      return toMinted(out.Credentials, out.SessionInfo?.Arn ?? "", out.$metadata.requestId);
-    } catch (err) {
-      throw upstream(err);
-    } finally {
-      client.destroy();
-    }
+  mint(req: MintRequest): Promise<Minted> {
+    return (req.roleArn ? this.assumeRole : this.scoped).mint(req);
   }
-}
 
-function toMinted(
-  c: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date } | undefined,
-  arn: string,
-  requestId: string | undefined,
-): Minted {
-  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-    throw new UpstreamError("STS returned incomplete credentials");
+  /** Closes the STS clients' sockets. */
+  destroy(): void {
+    this.sts.destroy();
   }
-  return {
-    accessKeyId: c.AccessKeyId,
-    secretAccessKey: c.SecretAccessKey,
-    sessionToken: c.SessionToken,
-    expiration: c.Expiration.getTime(),
-    arn,
-    ...(requestId ? { requestId } : {}),
-  };
 }
