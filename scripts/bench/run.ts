@@ -4,7 +4,6 @@
  * a real daemon process. Writes bench/results.json and prints a table. It reports; it never fails
  * on a missed goal. What each figure means: bench/README.md.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +12,7 @@ import { coldBurst, type BurstResult } from "./burst.js";
 import { pickTool, runAmount, runLoad, type LoadResult } from "./load.js";
 import { cpuSeconds, rssMb } from "./proc.js";
 import { startBare, startNginx, type Reference } from "./references.js";
-import { PROFILE, ROOT, startBenchStack, type BenchStack } from "./stack.js";
+import { PROFILE, ROOT, startBenchStack, timedRun, type BenchStack } from "./stack.js";
 import { goalRows, renderTable, type Results } from "./report.js";
 
 const { values: flags } = parseArgs({
@@ -48,19 +47,6 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const t = performance.now();
-    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - t }));
-  });
-}
-
 async function fetchBody(url: string, authorization: string): Promise<Buffer> {
   const res = await fetch(url, { headers: { authorization } });
   if (res.status !== 200) throw new Error(`the endpoint answered ${res.status}`);
@@ -87,7 +73,7 @@ async function main(): Promise<void> {
       const r = await s.cli(["status"]);
       if (r.code !== 0) throw new Error(`s3jit status failed: ${r.stderr}`);
       statusMs.push(r.ms);
-      nodeMs.push((await runProcess(process.execPath, ["-e", "0"], s.env)).ms);
+      nodeMs.push((await timedRun(process.execPath, ["-e", "0"], { env: s.env })).ms);
     }
 
     const login = await s.cli(["login", "--no-browser"]);
@@ -158,7 +144,7 @@ async function main(): Promise<void> {
     // boto3: the last-10-minutes case, every call a fresh fetch.
     const boto: Results["boto3"] = { endpoint: null, process: null };
     const py = "/usr/bin/python3";
-    const check = await runProcess(py, ["-c", "import boto3"], s.env).catch(() => ({ code: 1 }));
+    const check = await timedRun(py, ["-c", "import boto3"], { env: s.env }).catch(() => ({ code: 1 }));
     if (check.code !== 0) {
       boto.skipped = `${py} with boto3 is not available`;
       log(`boto3 skipped: ${boto.skipped}`);
@@ -175,7 +161,7 @@ async function main(): Promise<void> {
           BENCH_N: String(n),
           BENCH_CREDENTIAL_PROCESS: `${process.execPath} ${path.join(ROOT, "bin", "s3jit.js")} credential-process ${PROFILE}`,
         };
-        const r = await runProcess(py, [script], env);
+        const r = await timedRun(py, [script], { env });
         if (r.code !== 0) throw new Error(`boto3 ${mode} failed: ${r.stderr.slice(-500)}`);
         const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { n: number; totalS: number; p50Ms: number; p99Ms: number; botocore: string };
         boto[mode] = { ...out, perCallMs: (out.totalS * 1000) / out.n };
