@@ -90,3 +90,16 @@ export class DaemonNotRunningError extends S3jitError {
     super("DaemonNotRunning", `the s3jit daemon is not running (no answer on ${socket}): start it with \`s3jit daemon\` or \`s3jit service install\``);
   }
 }
+
+/**
+ * STS answers these when the request itself is wrong (the session policy too large or malformed,
+ * a parameter out of range): asking again changes nothing until the config does.
+ */
+export const NON_RETRYABLE_STS_CODES: ReadonlySet<string> = new Set(["PackedPolicyTooLarge", "MalformedPolicyDocument", "ValidationError"]);
+
+/** STS refused a mint for a reason no retry changes (`awsCode`, one of NON_RETRYABLE_STS_CODES). */
+export class MintRefusedError extends S3jitError {
+  constructor(readonly awsCode: string) {
+    super("MintRefused", `STS refuses to mint credentials for this profile (${awsCode}): its config must change (scope, session_ttl); run \`s3jit doctor\``);
+  }
+}

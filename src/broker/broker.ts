@@ -1,6 +1,6 @@
 import { systemTimers, type Timers } from "../clock.js";
 import type { ProfileConfig } from "../config/types.js";
-import { LoginRequiredError, MintPendingError, S3jitError, UnknownProfileError, UpstreamError, WindowClosedError } from "../errors.js";
+import { LoginRequiredError, MintPendingError, MintRefusedError, S3jitError, UnknownProfileError, UpstreamError, WindowClosedError } from "../errors.js";
 import type { Session } from "../types.js";
 import { iso } from "../time.js";
 import type { GrantRequest, Window } from "../windows/windows.js";
@@ -8,7 +8,7 @@ import { Emitter, type BrokerEvent } from "./events.js";
 import { mintAuditFields, mintSession } from "./mint.js";
 import type { BrokerDeps, Refusal } from "./ports.js";
 import { Schedule } from "./schedule.js";
-import { endsWithWindow, policyFor, SessionCache } from "./session-cache.js";
+import { endsWithWindow, SessionCache } from "./session-cache.js";
 import { SingleFlight, within } from "./single-flight.js";
 
 export type { BrokerDeps, BrokerEvent, GrantRequest, Refusal, Window };
@@ -29,6 +29,8 @@ export class Broker {
   private readonly flights = new SingleFlight<Session>();
   private readonly endAnnounced = new Map<string, number>();
   private readonly refusals = new Map<string, Refusal>();
+  /** STS refused for good under this config: no mint for the profile until a reload brings another. */
+  private readonly refusedConfigs = new Map<string, { cfg: ProfileConfig; error: MintRefusedError }>();
   private readonly timers: Timers;
   private readonly waitMs: number;
 
@@ -65,7 +67,7 @@ export class Broker {
     try {
       return await this.credentialsOrThrow(name);
     } catch (err) {
-      if (err instanceof S3jitError && !(err instanceof MintPendingError)) this.refused(name, err.code);
+      if (err instanceof S3jitError && !(err instanceof MintPendingError)) this.refused(name, err);
       throw err;
     }
   }
@@ -89,7 +91,7 @@ export class Broker {
 
   /** A cached session for exactly this window (its policy carries the window's end). */
   private usable(name: string, cfg: ProfileConfig, window: Window, now: number): Session | null {
-    const found = this.cache.lookup(name, window, now, () => policyFor(cfg, window.end));
+    const found = this.cache.lookup(name, window, now, this.cache.policy(cfg, window.end).hash);
     if (!found) return null;
     const s = found.session;
     if (found.restored) this.schedule.session(name, s, window);
@@ -99,9 +101,15 @@ export class Broker {
     return s;
   }
 
-  /** Single flight: however many requests arrive, one mint per profile is under way. */
+  /** Single flight: however many requests arrive, one mint per profile and state is under way. */
   private mintOnce(name: string): Promise<Session> {
-    return this.flights.run(name, () => this.mint(name));
+    const ticket = this.ticket(name);
+    return this.flights.run(name, ticket, () => this.mint(name, ticket));
+  }
+
+  /** What a mint started now depends on (see SessionCache.ticket). */
+  private ticket(name: string): string {
+    return this.cache.ticket(name, this.profile(name), this.deps.windows.get(name, this.deps.clock.now()));
   }
 
   /** A mint nobody waits for (ahead of a request, a refresh, a retry): its failure is a refusal. */
@@ -109,31 +117,43 @@ export class Broker {
     this.mintOnce(name).catch(() => {});
   }
 
-  private async mint(name: string): Promise<Session> {
+  private async mint(name: string, ticket: string): Promise<Session> {
     const cfg = this.profile(name);
     const window = this.deps.windows.get(name, this.deps.clock.now());
     if (!window) throw new WindowClosedError(name);
+    const refused = this.refusedConfigs.get(name);
+    if (refused?.cfg === cfg) throw refused.error;
+    this.refusedConfigs.delete(name);
+    // Whatever SSO or STS answer, a state change while they answered wins (DESIGN.md §2 rule 6):
+    // this mint then stores and serves nothing, and its callers get what the state allows now.
+    const current = () => this.ticket(name) === ticket;
     try {
-      const policy = policyFor(cfg, window.end);
-      const outcome = await mintSession(this.deps, name, cfg, window, policy);
+      const outcome = await mintSession(this.deps, name, cfg, window, this.cache.policy(cfg, window.end));
       const { session } = outcome;
-      // The window may have been revoked or changed while STS answered.
-      const current = this.deps.windows.get(name, this.deps.clock.now());
-      if (!current || current.end !== window.end) throw new WindowClosedError(name);
-      await this.cache.store(name, session, (err) => {
+      const kept = await this.cache.store(name, session, current, (err) => {
         this.deps.audit.record("error", { profile: name, what: "keychain write failed", code: err instanceof S3jitError ? err.code : "Error" });
       });
+      if (!kept) return await this.mintOnce(name);
       this.deps.audit.record("mint", mintAuditFields(name, cfg, window, outcome));
       this.events.emit({ type: "minted", profile: name, expiration: session.expiration });
       this.schedule.session(name, session, window);
       return session;
     } catch (err) {
+      if (!current()) return this.mintOnce(name);
       const e = err instanceof S3jitError ? err : new UpstreamError("minting failed");
-      this.refused(name, e.code);
-      if (e instanceof LoginRequiredError) this.events.emit({ type: "login-required", sso: cfg.sso });
+      this.refused(name, e);
+      if (e instanceof MintRefusedError) this.mintRefused(name, cfg, e);
+      else if (e instanceof LoginRequiredError) this.events.emit({ type: "login-required", sso: cfg.sso });
       else if (e instanceof UpstreamError) this.schedule.retry(name);
       throw e;
     }
+  }
+
+  /** Asking again changes nothing until the config does: no retry, the reason in status and audit. */
+  private mintRefused(name: string, cfg: ProfileConfig, e: MintRefusedError): void {
+    this.refusedConfigs.set(name, { cfg, error: e });
+    this.schedule.cancel(name);
+    this.deps.audit.record("refuse", { profile: name, code: e.code, awsCode: e.awsCode, what: "mint" });
   }
 
   /** Several timers may see the same end (the session's, the window's): it is announced once. */
@@ -146,9 +166,9 @@ export class Broker {
     this.events.emit({ type: "window-closed", profile: name });
   }
 
-  private refused(name: string, code: string): void {
-    this.refusals.set(name, { code, at: this.deps.clock.now() });
-    this.events.emit({ type: "refused", profile: name, code });
+  private refused(name: string, e: S3jitError): void {
+    this.refusals.set(name, { code: e.code, at: this.deps.clock.now(), ...(e instanceof MintRefusedError ? { reason: e.awsCode } : {}) });
+    this.events.emit({ type: "refused", profile: name, code: e.code });
   }
 
   private windowOpened(w: Window): void {
@@ -186,6 +206,16 @@ export class Broker {
   private async purge(name: string): Promise<void> {
     this.schedule.cancel(name);
     await this.cache.purge(name);
+  }
+
+  /**
+   * The SSO instance's login is gone (logout): a mint in flight for any of its profiles stores
+   * nothing, and their cached sessions go. Call before the login is forgotten.
+   */
+  async loggedOut(sso: string): Promise<void> {
+    this.cache.bumpSso(sso);
+    const names = Object.entries(this.deps.config().profiles).filter(([, p]) => p.sso === sso);
+    await Promise.all(names.map(([name]) => this.purge(name)));
   }
 
   /** Mint for windows that are open at start-up (after a restart), from the keychain if possible. */

@@ -2,7 +2,7 @@ import type { Clock } from "../clock.js";
 import type { ProfileConfig } from "../config/types.js";
 import { WindowClosedError } from "../errors.js";
 import type { Minter, Minted } from "../sts/mint.js";
-import { assumeRoleDurationSeconds, scopedDescription, scopedDurationSeconds, sessionName, sourceIdentityOf } from "../sts/rules.js";
+import { assumeRoleDurationSeconds, scopedDescription, scopedDurationSeconds, scopedParentLifeMs, sessionName, sourceIdentityOf } from "../sts/rules.js";
 import type { AwsCredentials, Session } from "../types.js";
 import { iso } from "../time.js";
 import type { Window } from "../windows/windows.js";
@@ -32,7 +32,7 @@ export interface MintOutcome {
 export async function mintSession(deps: MintDeps, name: string, cfg: ProfileConfig, window: Window, policy: SessionPolicy): Promise<MintOutcome> {
   let now = deps.clock.now();
   // Scoped sessions end with their parent: ask for base credentials that outlive the session wanted.
-  const wanted = cfg.roleArn ? 0 : Math.min(cfg.sessionTtl, window.end - now);
+  const wanted = cfg.roleArn ? 0 : scopedParentLifeMs(cfg.sessionTtl, window.end - now);
   const base = await deps.logins.roleCredentials(cfg.sso, cfg.accountId, cfg.ssoRole, wanted);
   now = deps.clock.now();
   const left = window.end - now;
@@ -76,5 +76,7 @@ export function mintAuditFields(name: string, cfg: ProfileConfig, window: Window
     mode: cfg.roleArn ? "assume-role" : "scoped",
     durationSeconds,
     stsRequestId: minted.requestId,
+    // How close the session token is to STS's size limit (the policy and tags count), in percent.
+    ...(minted.sessionTokenUtilization !== undefined ? { sessionTokenUtilization: minted.sessionTokenUtilization } : {}),
   };
 }

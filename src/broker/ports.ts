@@ -38,4 +38,6 @@ export interface BrokerDeps {
 export interface Refusal {
   code: string;
   at: number;
+  /** Why, where the code alone does not say (MintRefused: STS's error code). */
+  reason?: string;
 }

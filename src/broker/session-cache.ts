@@ -25,11 +25,49 @@ export function policyFor(cfg: ProfileConfig, windowEnd: number): SessionPolicy 
   return { policy, hash: policyHash(policy) };
 }
 
-/** Minted sessions: in memory for the hot path, in the vault (keychain) to survive a restart. */
+/**
+ * Minted sessions: in memory for the hot path, in the vault (keychain) to survive a restart. A
+ * session is served only for the policy it was minted under, and a mint stores only while the
+ * state it started under is current (DESIGN.md §2 rule 6): every state change bumps a generation.
+ */
 export class SessionCache {
   private readonly sessions = new Map<string, Session>();
+  /** Per profile: bumped by every purge (revoke, logout, reload, a window's end). */
+  private readonly generations = new Map<string, number>();
+  /** Per SSO instance: bumped when its login goes (logout). */
+  private readonly ssoGenerations = new Map<string, number>();
+  /** A reload brings new ProfileConfig objects: each gets a new id. */
+  private readonly configIds = new WeakMap<ProfileConfig, number>();
+  private nextConfigId = 0;
+  /** The policy of the profile's current window, so the hot path compares a hash it need not build. */
+  private readonly policies = new WeakMap<ProfileConfig, { windowEnd: number; policy: SessionPolicy }>();
 
   constructor(private readonly vault: Vault) {}
+
+  /** The session policy for this config and window end (built once per config and end). */
+  policy(cfg: ProfileConfig, windowEnd: number): SessionPolicy {
+    const memo = this.policies.get(cfg);
+    if (memo?.windowEnd === windowEnd) return memo.policy;
+    const policy = policyFor(cfg, windowEnd);
+    this.policies.set(cfg, { windowEnd, policy });
+    return policy;
+  }
+
+  /**
+   * Everything a mint depends on, as one string: the profile's and its SSO instance's generation,
+   * the config object and the window's end (null: closed). A mint whose ticket is no longer what
+   * this returns stores nothing and serves nothing.
+   */
+  ticket(name: string, cfg: ProfileConfig, window: Window | null): string {
+    let id = this.configIds.get(cfg);
+    if (id === undefined) this.configIds.set(cfg, (id = this.nextConfigId++));
+    return `${this.generations.get(name) ?? 0}:${this.ssoGenerations.get(cfg.sso) ?? 0}:${id}:${window?.end ?? "closed"}`;
+  }
+
+  /** The SSO instance's login is gone: whatever its profiles have in flight is void. */
+  bumpSso(sso: string): void {
+    this.ssoGenerations.set(sso, (this.ssoGenerations.get(sso) ?? 0) + 1);
+  }
 
   /** The session held in memory, whatever it is good for (status). */
   peek(name: string): Session | undefined {
@@ -41,21 +79,22 @@ export class SessionCache {
   }
 
   /**
-   * The cached session minted for this window, from memory or else from the vault; `restored` says
-   * it came from the vault (a restart), so its refresh is not scheduled yet.
+   * The cached session minted for this window and policy, from memory or else from the vault;
+   * `restored` says it came from the vault (a restart), so its refresh is not scheduled yet.
    */
-  lookup(name: string, window: Window, now: number, expected: () => SessionPolicy): { session: Session; restored: boolean } | null {
+  lookup(name: string, window: Window, now: number, policyHash: string): { session: Session; restored: boolean } | null {
     const s = this.sessions.get(name);
-    if (s) return { session: s, restored: false };
-    const restored = this.restore(name, window, now, expected);
+    // A reload may have narrowed the scope since this session was minted: its policy is not today's.
+    if (s) return s.policyHash === policyHash ? { session: s, restored: false } : null;
+    const restored = this.restore(name, window, now, policyHash);
     return restored ? { session: restored, restored: true } : null;
   }
 
   /** After a restart: a vault session is reused only if it was minted for this window and config. */
-  private restore(name: string, window: Window, now: number, expected: () => SessionPolicy): Session | null {
+  private restore(name: string, window: Window, now: number, policyHash: string): Session | null {
     const s = this.vault.take<Session>(SESSION_KIND, name, now);
     if (!s) return null;
-    if (s.windowEnd !== window.end || s.policyHash !== expected().hash || s.expiration > window.end) {
+    if (s.windowEnd !== window.end || s.policyHash !== policyHash || s.expiration > window.end) {
       void this.vault.remove(SESSION_KIND, name);
       return null;
     }
@@ -63,13 +102,24 @@ export class SessionCache {
     return s;
   }
 
-  /** Keeps a fresh session; a failed vault write only costs a re-mint after a restart. */
-  async store(name: string, session: Session, onVaultError: (err: unknown) => void): Promise<void> {
+  /**
+   * Keeps a fresh session if `current()` still holds, before and after the vault write (a purge
+   * may come while the keychain writes: it wins). Returns whether the session was kept. A failed
+   * vault write only costs a re-mint after a restart.
+   */
+  async store(name: string, session: Session, current: () => boolean, onVaultError: (err: unknown) => void): Promise<boolean> {
+    if (!current()) return false;
     this.sessions.set(name, session);
     await this.vault.put(SESSION_KIND, name, session, session.expiration).catch(onVaultError);
+    if (current()) return true;
+    if (this.sessions.get(name) === session) this.sessions.delete(name);
+    if (this.vault.take<Session>(SESSION_KIND, name, 0)?.accessKeyId === session.accessKeyId) await this.vault.remove(SESSION_KIND, name).catch(onVaultError);
+    return false;
   }
 
+  /** A state change: the profile's sessions go, and what is in flight for it will store nothing. */
   async purge(name: string): Promise<void> {
+    this.generations.set(name, (this.generations.get(name) ?? 0) + 1);
     this.sessions.delete(name);
     await this.vault.remove(SESSION_KIND, name);
   }

@@ -1,23 +1,27 @@
 import type { Timer, Timers } from "../clock.js";
 
-/** However many callers ask, one piece of work per key is under way; they all share its outcome. */
+/**
+ * However many callers ask, one piece of work per name is under way; they all share its outcome.
+ * Each flight carries a ticket (what it was started under): a caller with another ticket starts
+ * a new flight instead of joining one the state has moved past.
+ */
 export class SingleFlight<T> {
-  private readonly flights = new Map<string, Promise<T>>();
+  private readonly flights = new Map<string, { ticket: string; promise: Promise<T> }>();
 
-  run(key: string, work: () => Promise<T>): Promise<T> {
-    const existing = this.flights.get(key);
-    if (existing) return existing;
+  run(name: string, ticket: string, work: () => Promise<T>): Promise<T> {
+    const existing = this.flights.get(name);
+    if (existing?.ticket === ticket) return existing.promise;
     const promise = work().finally(() => {
-      if (this.flights.get(key) === promise) this.flights.delete(key);
+      if (this.flights.get(name)?.promise === promise) this.flights.delete(name);
     });
     // The work goes on after a caller gave up waiting; its failure reaches whoever still waits.
     promise.catch(() => {});
-    this.flights.set(key, promise);
+    this.flights.set(name, { ticket, promise });
     return promise;
   }
 
-  has(key: string): boolean {
-    return this.flights.has(key);
+  has(name: string): boolean {
+    return this.flights.has(name);
   }
 }
 

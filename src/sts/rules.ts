@@ -17,9 +17,24 @@ export function assumeRoleDurationSeconds(sessionTtlMs: number, windowLeftMs: nu
   return Math.floor(Math.min(ROLE_CHAINING_MS.max, Math.max(ROLE_CHAINING_MS.min, Math.min(sessionTtlMs, windowLeftMs))) / 1000);
 }
 
-/** scoped: GetScopedCredentials can never outlive its parent; ask for no more than all three allow. */
+/**
+ * Scoped sessions stay this far inside their parent's life. STS rejects (does not clamp) a
+ * DurationSeconds longer than the parent's remaining life, and it counts from its own clock and
+ * from when the request arrives: a local clock a second behind AWS would otherwise fail every mint.
+ */
+export const PARENT_MARGIN_MS = 5000;
+
+/**
+ * scoped: GetScopedCredentials can never outlive its parent; ask for no more than all three allow,
+ * and end a margin before the parent does.
+ */
 export function scopedDurationSeconds(sessionTtlMs: number, windowLeftMs: number, parentLeftMs: number): number {
-  return Math.floor(Math.min(sessionTtlMs, windowLeftMs, parentLeftMs) / 1000);
+  return Math.floor(Math.min(sessionTtlMs, windowLeftMs, parentLeftMs - PARENT_MARGIN_MS) / 1000);
+}
+
+/** scoped: how long the parent (the SSO role credentials) must still live for the session wanted. */
+export function scopedParentLifeMs(sessionTtlMs: number, windowLeftMs: number): number {
+  return Math.min(sessionTtlMs, windowLeftMs) + PARENT_MARGIN_MS;
 }
 
 /** CloudTrail shows this (scoped mode): who opened the window and why, as the audit log does. */
