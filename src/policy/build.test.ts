@@ -4,15 +4,13 @@ import fc from "fast-check";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { ScopeEntry } from "../config/types.js";
 import { S3jitError } from "../errors.js";
-import { MAX_POLICY_CHARS, PolicyTooLargeError, READ_ACTIONS, buildSessionPolicy, policyHash } from "./build.js";
+import { MAX_POLICY_CHARS, PolicyTooLargeError, buildSessionPolicy, policyHash } from "./build.js";
 
 const ACCOUNT = "123456789012";
 const KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const OTHER_KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/ffffffff-12ab-34cd-56ef-1234567890ab`;
 const END = Date.UTC(2026, 10, 28, 12, 0, 0);
 const BEFORE = "2026-11-28T11:59:59Z";
-const AT = "2026-11-28T12:00:00Z";
-const AFTER = "2026-11-28T13:30:00Z";
 
 type Outcome = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 
@@ -50,92 +48,12 @@ async function simulate(policy: string, action: string, resource: string, contex
 const SCOPE: ScopeEntry[] = [
   { bucket: "audit-logs", prefix: "2026/" },
   { bucket: "reports-bucket", prefix: "" },
-  // No trailing slash: a plain string prefix, exactly as S3 compares keys.
   { bucket: "shared", prefix: "reports" },
-  { bucket: "shared2", prefix: "reports/" },
 ];
 const POLICY = buildSessionPolicy({ scope: SCOPE, region: "eu-west-1", kmsKeys: [KEY], windowEnd: END });
-const S3_VIA = { "kms:ViaService": "s3.eu-west-1.amazonaws.com" };
 
-interface Case {
-  name: string;
-  action: string;
-  resource: string;
-  context?: Record<string, string>;
-}
-
-const IN_SCOPE: Case[] = [
-  { name: "GetObject under the prefix", action: "s3:GetObject", resource: "arn:aws:s3:::audit-logs/2026/01/a.json" },
-  { name: "GetObjectVersion under the prefix", action: "s3:GetObjectVersion", resource: "arn:aws:s3:::audit-logs/2026/01/a.json" },
-  { name: "ListBucket at the prefix", action: "s3:ListBucket", resource: "arn:aws:s3:::audit-logs", context: { "s3:prefix": "2026/" } },
-  { name: "ListBucket below the prefix", action: "s3:ListBucket", resource: "arn:aws:s3:::audit-logs", context: { "s3:prefix": "2026/01/" } },
-  { name: "GetBucketLocation of a prefixed bucket", action: "s3:GetBucketLocation", resource: "arn:aws:s3:::audit-logs" },
-  { name: "GetObject anywhere in a whole bucket", action: "s3:GetObject", resource: "arn:aws:s3:::reports-bucket/any/key.csv" },
-  { name: "ListBucket of a whole bucket, no prefix", action: "s3:ListBucket", resource: "arn:aws:s3:::reports-bucket" },
-  { name: "ListBucket of a whole bucket, any prefix", action: "s3:ListBucket", resource: "arn:aws:s3:::reports-bucket", context: { "s3:prefix": "x/" } },
-  { name: "kms:Decrypt of the key via S3 in the region", action: "kms:Decrypt", resource: KEY, context: S3_VIA },
-  { name: '"reports" covers the folder reports/', action: "s3:GetObject", resource: "arn:aws:s3:::shared/reports/q1.csv" },
-  // The documented meaning of a prefix without a slash: S3 prefixes are plain string prefixes.
-  { name: '"reports" also covers the sibling reports-old/', action: "s3:GetObject", resource: "arn:aws:s3:::shared/reports-old/q1.csv" },
-  { name: '"reports" also covers reports.csv', action: "s3:GetObject", resource: "arn:aws:s3:::shared/reports.csv" },
-  { name: '"reports/" covers the folder', action: "s3:GetObject", resource: "arn:aws:s3:::shared2/reports/q1.csv" },
-];
-
-const OUT_OF_SCOPE: Case[] = [
-  { name: "PutObject in scope", action: "s3:PutObject", resource: "arn:aws:s3:::audit-logs/2026/a.json" },
-  { name: "DeleteObject in scope", action: "s3:DeleteObject", resource: "arn:aws:s3:::audit-logs/2026/a.json" },
-  { name: "DeleteObjectVersion in scope", action: "s3:DeleteObjectVersion", resource: "arn:aws:s3:::reports-bucket/a" },
-  { name: "GetObjectAcl in scope", action: "s3:GetObjectAcl", resource: "arn:aws:s3:::audit-logs/2026/a.json" },
-  { name: "GetObjectTagging in scope", action: "s3:GetObjectTagging", resource: "arn:aws:s3:::reports-bucket/a" },
-  { name: "GetBucketPolicy of a scoped bucket", action: "s3:GetBucketPolicy", resource: "arn:aws:s3:::audit-logs" },
-  { name: "PutBucketPolicy of a whole bucket", action: "s3:PutBucketPolicy", resource: "arn:aws:s3:::reports-bucket" },
-  { name: "ListBucketVersions of a whole bucket", action: "s3:ListBucketVersions", resource: "arn:aws:s3:::reports-bucket" },
-  {
-    name: "GetDataAccess (Access Grants mint 12 h credentials)",
-    action: "s3:GetDataAccess",
-    resource: `arn:aws:s3:eu-west-1:${ACCOUNT}:access-grants/default`,
-  },
-  { name: "ListAllMyBuckets", action: "s3:ListAllMyBuckets", resource: "*" },
-  { name: "sts:AssumeRole", action: "sts:AssumeRole", resource: `arn:aws:iam::${ACCOUNT}:role/admin` },
-  { name: "iam:CreateAccessKey", action: "iam:CreateAccessKey", resource: `arn:aws:iam::${ACCOUNT}:user/alice` },
-  { name: "GetObject in another bucket", action: "s3:GetObject", resource: "arn:aws:s3:::other-bucket/2026/a.json" },
-  { name: "GetObject in a bucket whose name starts like a scoped one", action: "s3:GetObject", resource: "arn:aws:s3:::audit-logs-x/2026/a" },
-  { name: "GetObject under another prefix", action: "s3:GetObject", resource: "arn:aws:s3:::audit-logs/2025/a.json" },
-  { name: "GetObject of the key that is the prefix without its slash", action: "s3:GetObject", resource: "arn:aws:s3:::audit-logs/2026" },
-  { name: "ListBucket outside the prefix", action: "s3:ListBucket", resource: "arn:aws:s3:::audit-logs", context: { "s3:prefix": "2025/" } },
-  { name: "ListBucket of a prefixed bucket's root", action: "s3:ListBucket", resource: "arn:aws:s3:::audit-logs", context: { "s3:prefix": "" } },
-  { name: "ListBucket of a prefixed bucket without a prefix", action: "s3:ListBucket", resource: "arn:aws:s3:::audit-logs" },
-  { name: "ListBucket of another bucket", action: "s3:ListBucket", resource: "arn:aws:s3:::other-bucket", context: { "s3:prefix": "2026/" } },
-  { name: "GetBucketLocation of another bucket", action: "s3:GetBucketLocation", resource: "arn:aws:s3:::other-bucket" },
-  { name: '"reports/" does not cover the sibling reports-old/', action: "s3:GetObject", resource: "arn:aws:s3:::shared2/reports-old/q1.csv" },
-  { name: '"reports" does not cover report.csv', action: "s3:GetObject", resource: "arn:aws:s3:::shared/report.csv" },
-  { name: "kms:Decrypt directly (not via S3)", action: "kms:Decrypt", resource: KEY },
-  { name: "kms:Decrypt via S3 in another region", action: "kms:Decrypt", resource: KEY, context: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } },
-  { name: "kms:Decrypt of another key", action: "kms:Decrypt", resource: OTHER_KEY, context: S3_VIA },
-  { name: "kms:Encrypt of the key", action: "kms:Encrypt", resource: KEY, context: S3_VIA },
-  { name: "kms:GenerateDataKey of the key", action: "kms:GenerateDataKey", resource: KEY, context: S3_VIA },
-];
-
+// The full table, in every partition, is test/policy/simulator.test.ts.
 describe("buildSessionPolicy, checked with an IAM policy simulator", () => {
-  describe.each([
-    ["before the window end", BEFORE, "Allowed"],
-    ["at the window end", AT, "ExplicitlyDenied"],
-    ["after the window end", AFTER, "ExplicitlyDenied"],
-  ] as const)("read in scope, %s", (_when, time, expected) => {
-    it.each(IN_SCOPE)("$name", async (c) => {
-      expect(await simulate(POLICY, c.action, c.resource, { "aws:CurrentTime": time, ...c.context })).toBe(expected);
-    });
-  });
-
-  describe.each([
-    ["before the window end", BEFORE],
-    ["after the window end", AFTER],
-  ] as const)("everything else, %s", (_when, time) => {
-    it.each(OUT_OF_SCOPE)("$name is denied", async (c) => {
-      expect(await simulate(POLICY, c.action, c.resource, { "aws:CurrentTime": time, ...c.context })).not.toBe("Allowed");
-    });
-  });
-
   it("denies actions outside the read set explicitly, so a resource policy naming the session cannot grant them", async () => {
     expect(await simulate(POLICY, "s3:PutObject", "arn:aws:s3:::audit-logs/2026/a", { "aws:CurrentTime": BEFORE })).toBe("ExplicitlyDenied");
     expect(await simulate(POLICY, "s3:GetDataAccess", `arn:aws:s3:eu-west-1:${ACCOUNT}:access-grants/default`, { "aws:CurrentTime": BEFORE })).toBe(
@@ -143,10 +61,13 @@ describe("buildSessionPolicy, checked with an IAM policy simulator", () => {
     );
   });
 
-  it("without KMS keys, kms:Decrypt is denied even via S3", async () => {
-    const policy = buildSessionPolicy({ scope: SCOPE, region: "eu-west-1", windowEnd: END });
-    expect(await simulate(policy, "kms:Decrypt", KEY, { "aws:CurrentTime": BEFORE, ...S3_VIA })).toBe("ExplicitlyDenied");
-    expect(JSON.parse(policy).Statement.at(-2)).toEqual({ Effect: "Deny", NotAction: READ_ACTIONS.filter((a) => a !== "kms:Decrypt"), Resource: "*" });
+  it("denies reads outside the scope explicitly too, not only by leaving them out", async () => {
+    expect(await simulate(POLICY, "s3:GetObject", "arn:aws:s3:::audit-logs/2025/a", { "aws:CurrentTime": BEFORE })).toBe("ExplicitlyDenied");
+    expect(await simulate(POLICY, "s3:ListBucket", "arn:aws:s3:::audit-logs", { "aws:CurrentTime": BEFORE, "s3:prefix": "2025/" })).toBe("ExplicitlyDenied");
+  });
+
+  it("with kms_keys, kms:Decrypt of another key is not allowed even via S3", async () => {
+    expect(await simulate(POLICY, "kms:Decrypt", OTHER_KEY, { "aws:CurrentTime": BEFORE, "kms:ViaService": "s3.eu-west-1.amazonaws.com" })).not.toBe("Allowed");
   });
 });
 
@@ -183,15 +104,38 @@ describe("buildSessionPolicy output", () => {
     const policy = JSON.parse(
       buildSessionPolicy({ scope: [{ bucket: "shared", prefix: "reports/" }, { bucket: "shared", prefix: "reports-old/" }], region: "eu-west-1", windowEnd: END }),
     );
-    expect(policy.Statement[0].Resource).toEqual(["arn:aws:s3:::shared/reports-old/*", "arn:aws:s3:::shared/reports/*"]);
+    const outside = policy.Statement.find((s: { Action: unknown }) => s.Action === "s3:*");
+    expect(outside.NotResource).toEqual(["arn:aws:s3:::shared/reports-old/*", "arn:aws:s3:::shared/reports/*", "arn:aws:s3:::shared"]);
   });
 
-  it("gives buckets with the same prefixes one ListBucket statement, so many buckets fit", () => {
-    const scope = Array.from({ length: 15 }, (_, i) => ({ bucket: `data-${i}`, prefix: "2026/" }));
+  it("gives buckets with the same prefixes one list Deny, so more buckets fit", () => {
+    const scope = Array.from({ length: 5 }, (_, i) => ({ bucket: `data-${i}`, prefix: "2026/" }));
     const policy = JSON.parse(buildSessionPolicy({ scope, region: "eu-west-1", windowEnd: END }));
-    const lists = policy.Statement.filter((s: { Action: unknown }) => s.Action === "s3:ListBucket");
+    const lists = policy.Statement.filter((s: { Action: unknown }) => s.Action === "s3:List*");
     expect(lists).toHaveLength(1);
-    expect(lists[0].Resource).toHaveLength(15);
+    expect(lists[0].Resource).toHaveLength(5);
+  });
+
+  it.each([
+    ["eu-west-1", "aws", "s3.*.amazonaws.com"],
+    ["cn-north-1", "aws-cn", "s3.*.amazonaws.com.cn"],
+    ["us-gov-west-1", "aws-us-gov", "s3.*.amazonaws.com"],
+  ])("writes ARNs and kms:ViaService for the partition of %s", (region, partition, via) => {
+    const policy = buildSessionPolicy({ scope: [{ bucket: "audit-logs", prefix: "2026/" }], region, windowEnd: END });
+    const arns = policy.match(/arn:[a-z-]+:/g) ?? [];
+    expect(arns.length).toBeGreaterThan(0);
+    expect(new Set(arns)).toEqual(new Set([`arn:${partition}:`]));
+    expect(policy).toContain(`"kms:ViaService":"${via}"`);
+  });
+
+  it("writes characters outside Latin-1 as JSON \\u escapes, the only form STS accepts; the document is the same", () => {
+    const policy = buildSessionPolicy({ scope: [{ bucket: "intl", prefix: "レポート/😀/" }], region: "eu-west-1", windowEnd: END });
+    // eslint-disable-next-line no-control-regex -- STS's rule names tab, LF and CR
+    expect(policy).toMatch(/^[\u0009\u000A\u000D\u0020-\u00FF]+$/);
+    expect(policy).toContain("arn:aws:s3:::intl/\\u30ec\\u30dd\\u30fc\\u30c8/\\ud83d\\ude00/*");
+    expect(JSON.stringify(JSON.parse(policy))).toContain("arn:aws:s3:::intl/レポート/😀/*");
+    // Latin-1 itself is accepted as it is.
+    expect(buildSessionPolicy({ scope: [{ bucket: "intl", prefix: "café/" }], region: "eu-west-1", windowEnd: END })).toContain("intl/café/*");
   });
 
   it("hashes the policy text with sha256", () => {
@@ -217,6 +161,7 @@ describe("the size limit", () => {
     expect(tooLarge.code).toBe("PolicyTooLarge");
     expect(tooLarge.message).toContain(`drop at least ${tooLarge.excess} of them`);
     expect(tooLarge.message).toContain("80 scope entries");
+    expect(tooLarge.message).toMatch(/is \d+ characters, over STS's limit of 2048; the largest part is bucket "big-bucket" \(80 entries, \d+ characters\)/);
     // The number is exact: dropping that many fits, one fewer does not.
     expect(build(many(80 - tooLarge.excess)).length).toBeLessThanOrEqual(MAX_POLICY_CHARS);
     expect(() => build(many(80 - tooLarge.excess + 1))).toThrow(PolicyTooLargeError);
@@ -259,6 +204,8 @@ describe("input validation", () => {
   it.each([
     ["an empty scope", { ...base, scope: [] }],
     ["a region that is not one", { ...base, region: "eu-west-1*", scope: SCOPE }],
+    ["a region in an isolated partition", { ...base, region: "us-isob-east-1", scope: SCOPE }],
+    ["a KMS key of another partition", { ...base, region: "cn-north-1", scope: SCOPE, kmsKeys: [KEY] }],
     ["a KMS alias instead of a key", { ...base, scope: SCOPE, kmsKeys: [`arn:aws:kms:eu-west-1:${ACCOUNT}:alias/s3`] }],
     ["a wildcard KMS key", { ...base, scope: SCOPE, kmsKeys: [`arn:aws:kms:eu-west-1:${ACCOUNT}:key/*`] }],
     ["a window end that is no time", { ...base, scope: SCOPE, windowEnd: Number.NaN }],
@@ -268,12 +215,12 @@ describe("input validation", () => {
 });
 
 // Actions (with a resource of the type each one takes) that no session policy may allow.
-const BUCKET_ACTIONS = ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucket", "s3:GetBucketAcl", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:PutLifecycleConfiguration", "s3:GetEncryptionConfiguration"];
-const OBJECT_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObjectAcl", "s3:PutObjectAcl", "s3:GetObjectTagging", "s3:RestoreObject", "s3:GetObjectAttributes", "s3:AbortMultipartUpload", "s3:GetObjectRetention"];
+const BUCKET_ACTIONS = ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucket", "s3:GetBucketAcl", "s3:ListBucketMultipartUploads", "s3:PutLifecycleConfiguration", "s3:GetEncryptionConfiguration"];
+const OBJECT_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObjectAcl", "s3:PutObjectAcl", "s3:GetObjectTagging", "s3:RestoreObject", "s3:GetObjectVersionForReplication", "s3:AbortMultipartUpload", "s3:GetObjectRetention"];
 
 const bucketName = fc.stringMatching(/^[a-z0-9][a-z0-9-]{1,10}[a-z0-9]$/);
 const prefix = fc.oneof(fc.constant(""), fc.stringMatching(/^[a-zA-Z0-9!_.'()\-/ ]{1,12}$/));
-const scopeArb = fc.array(fc.record({ bucket: fc.oneof(bucketName, fc.constantFrom("alpha", "beta")), prefix }), { minLength: 1, maxLength: 6 });
+const scopeArb = fc.array(fc.record({ bucket: fc.oneof(bucketName, fc.constantFrom("alpha", "beta")), prefix }), { minLength: 1, maxLength: 4 });
 const timeArb = fc.integer({ min: END - 3 * 3600_000, max: END + 3 * 3600_000 }).map((ms) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z"));
 const keyArb = fc.oneof(prefix, fc.constantFrom("2026/x", "alpha", "a"));
 // An object key cannot be empty; "" stays a valid s3:prefix for ListBucket.
@@ -299,15 +246,15 @@ describe("properties", () => {
 
   it("allows a read only inside the scope and before the window end", async () => {
     await fc.assert(
-      fc.asyncProperty(scopeArb, timeArb, fc.constantFrom("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"), keyArb, fc.boolean(), async (scope, time, action, key, scoped) => {
+      fc.asyncProperty(scopeArb, timeArb, fc.constantFrom("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:ListBucket", "s3:ListBucketVersions"), keyArb, fc.boolean(), async (scope, time, action, key, scoped) => {
         const policy = buildSessionPolicy({ scope, region: "eu-west-1", windowEnd: END });
         const bucket = scoped ? scope[0]!.bucket : "alpha";
-        const list = action === "s3:ListBucket";
+        const list = action.startsWith("s3:List");
         const name = list ? key : objectKey(key);
         const resource = list ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${name}`;
         const outcome = await simulate(policy, action, resource, { "aws:CurrentTime": time, ...(list && { "s3:prefix": name }) });
-        const expected = inScope(scope, bucket, name) && Date.parse(time) < END;
-        expect(outcome === "Allowed").toBe(expected);
+        // Outside the scope or the window, denied explicitly: a resource policy cannot undo it.
+        expect(outcome).toBe(inScope(scope, bucket, name) && Date.parse(time) < END ? "Allowed" : "ExplicitlyDenied");
       }),
       { numRuns: 150 },
     );

@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import type { ScopeEntry } from "../config/types.js";
 import { PolicyInvalidError, PolicyTooLargeError } from "./errors.js";
-import { KMS_KEY_ARN, REGION, bucketProblem, prefixProblem } from "./names.js";
-import { assertReadOnly, type ReadAction } from "./readonly.js";
+import { KMS_KEY_ARN, bucketProblem, prefixProblem } from "./names.js";
+import { arnPartition, arnRegion, partitionOf, type Partition } from "./partition.js";
+import { BUCKET_READS, OBJECT_READS, READ_ACTIONS, S3_ARN_CONTEXT, assertReadOnly, stsText } from "./readonly.js";
 
 export { READ_ACTIONS, assertReadOnly } from "./readonly.js";
 export { PolicyInvalidError, PolicyTooLargeError } from "./errors.js";
 
-/** AWS's limit on a session policy, in characters of minified JSON. */
+/** STS's limit on a session policy, in characters of minified JSON. */
 export const MAX_POLICY_CHARS = 2048;
 
 export interface SessionPolicyInput {
@@ -17,32 +18,37 @@ export interface SessionPolicyInput {
    * "" is the whole bucket.
    */
   scope: ScopeEntry[];
-  /** The buckets' region: kms:Decrypt is allowed only via S3 in this region. */
+  /** The profile's region: it decides the partition (ARNs, kms:ViaService's DNS suffix). */
   region: string;
-  /** Key ARNs whose kms:Decrypt is allowed (via S3 only). */
+  /**
+   * Key ARNs whose kms:Decrypt is allowed (via S3 in the key's region only). Empty: any key, via S3,
+   * for encryption contexts inside the scope — what SSE-KMS reads need with no key ARNs known.
+   */
   kmsKeys?: string[];
   /** Epoch ms: from this second on the policy denies everything. */
   windowEnd: number;
 }
 
 type Statement = Record<string, unknown>;
+/** The scope grouped by bucket; `null` means the whole bucket. */
+type Buckets = Map<string, string[] | null>;
 
 /** One string where IAM accepts one, a list otherwise: every character counts towards 2048. */
 const oneOrMany = (list: string[]): string | string[] => (list.length === 1 ? list[0]! : list);
 
 /**
- * The scope with everything another entry already covers removed, grouped by bucket. `null`
- * means the whole bucket. Prefixes are compared as strings, the way S3 and StringLike do.
+ * The scope with everything another entry already covers removed, grouped by bucket. Prefixes
+ * are compared as strings, the way S3 and StringLike do.
  */
-function normalise(scope: ScopeEntry[]): Map<string, string[] | null> {
-  const byBucket = new Map<string, string[] | null>();
-  for (const { bucket, prefix } of scope) {
+function normalise(scope: ScopeEntry[]): Buckets {
+  const byBucket: Buckets = new Map();
+  scope.forEach(({ bucket, prefix }, index) => {
     const problem = bucketProblem(bucket) ?? prefixProblem(prefix);
-    if (problem) throw new PolicyInvalidError(`scope "${bucket}/${prefix}": ${problem}`);
+    if (problem) throw new PolicyInvalidError(`scope "${bucket}/${prefix}": ${problem}`, { key: "scope", index });
     const known = byBucket.get(bucket);
-    if (known === null) continue;
+    if (known === null) return;
     byBucket.set(bucket, prefix === "" ? null : [...(known ?? []), prefix]);
-  }
+  });
   for (const [bucket, prefixes] of byBucket) {
     if (prefixes === null) continue;
     const sorted = [...new Set(prefixes)].sort();
@@ -62,93 +68,143 @@ function policyTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function statements(buckets: Map<string, string[] | null>, region: string, kmsKeys: string[], end: string): Statement[] {
+interface Shape {
+  partition: Partition;
+  /** Listed keys (the stricter option), or empty for "any key, in-scope contexts only". */
+  kmsKeys: string[];
+  end: string;
+}
+
+/**
+ * The statements, in DESIGN.md §3's shape, packed for STS's 2048 characters. The scope's ARNs
+ * appear in exactly two places: the Deny of every S3 request outside them, and the Deny of every
+ * KMS encryption context outside them. Those explicit Denies are what confine a session even
+ * against a bucket, access point or key policy that names the session itself (an implicit deny
+ * would not), so the Allow names only the read actions and leaves the resources to them —
+ * the same permissions as repeating every ARN in the Allow, in a third less text. Denies only
+ * take away, so they may use action wildcards ("s3:*", "s3:List*") where that is shorter.
+ */
+function statements(buckets: Buckets, { partition, kmsKeys, end }: Shape): Statement[] {
+  const s3 = (path: string) => `arn:${partition.name}:s3:::${path}`;
   const objects: string[] = [];
-  const whole: string[] = [];
-  const partial: string[] = [];
-  // Buckets with the same prefixes share one ListBucket statement.
+  const all: string[] = [];
+  // Buckets with the same prefixes share one list Deny.
   const listGroups = new Map<string, { buckets: string[]; prefixes: string[] }>();
   for (const [bucket, prefixes] of buckets) {
-    const arn = `arn:aws:s3:::${bucket}`;
+    const arn = s3(bucket);
+    all.push(arn);
     if (prefixes === null) {
       objects.push(`${arn}/*`);
-      whole.push(arn);
       continue;
     }
     for (const p of prefixes) objects.push(`${arn}/${p}*`);
-    partial.push(arn);
     const key = JSON.stringify(prefixes);
     const group = listGroups.get(key) ?? { buckets: [], prefixes };
     group.buckets.push(arn);
     listGroups.set(key, group);
   }
+  // S3 passes the object's ARN as aws:s3:arn, or the bucket's with S3 Bucket Keys: a scoped
+  // bucket's own ARN is an in-scope context even when only a prefix is in scope (the GET that
+  // makes S3 call KMS is still confined to the prefix).
+  const scoped = [...objects, ...all];
 
-  const actions: ReadAction[] = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"];
-  const out: Statement[] = [{ Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: oneOrMany(objects) }];
-  if (whole.length > 0) out.push({ Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: oneOrMany(whole) });
-  if (partial.length > 0) out.push({ Effect: "Allow", Action: "s3:GetBucketLocation", Resource: oneOrMany(partial) });
+  const out: Statement[] = [{ Effect: "Allow", Action: [...OBJECT_READS, ...BUCKET_READS], Resource: "*" }];
+  // S3 calls kms:Decrypt as the caller only for a GET it has already authorised, so "any key via
+  // S3" decrypts nothing the object statements do not allow to be read; the encryption-context
+  // Deny pins it to the scope as well, in case a key policy names the session.
+  const viaS3 =
+    kmsKeys.length > 0 ? [...new Set(kmsKeys.map((k) => `s3.${arnRegion(k) ?? ""}.${partition.dnsSuffix}`))] : [`s3.*.${partition.dnsSuffix}`];
+  out.push({
+    Effect: "Allow",
+    Action: "kms:Decrypt",
+    Resource: kmsKeys.length > 0 ? oneOrMany(kmsKeys) : "*",
+    Condition: { StringLike: { "kms:ViaService": oneOrMany(viaS3) } },
+  });
+
+  out.push({ Effect: "Deny", NotAction: [...READ_ACTIONS], Resource: "*" });
+  // Every S3 request outside the scope's ARNs: other buckets and prefixes, access points.
+  out.push({ Effect: "Deny", Action: "s3:*", NotResource: oneOrMany(scoped) });
+  // A request without s3:prefix matches StringNotLike too, so listing a prefixed bucket's root is denied.
   for (const { buckets: arns, prefixes } of listGroups.values()) {
-    out.push({
-      Effect: "Allow",
-      Action: "s3:ListBucket",
-      Resource: oneOrMany(arns),
-      Condition: { StringLike: { "s3:prefix": oneOrMany(prefixes.map((p) => `${p}*`)) } },
-    });
+    out.push({ Effect: "Deny", Action: "s3:List*", Resource: oneOrMany(arns), Condition: { StringNotLike: { "s3:prefix": oneOrMany(prefixes.map((p) => `${p}*`)) } } });
   }
-  if (kmsKeys.length > 0) {
-    actions.push("kms:Decrypt");
-    out.push({
-      Effect: "Allow",
-      Action: "kms:Decrypt",
-      Resource: oneOrMany(kmsKeys),
-      Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
-    });
-  }
-  // Explicit Denies, because a resource policy naming this session (a bucket or key policy) could
-  // otherwise grant what the Allows leave out, or keep working after the window.
-  out.push({ Effect: "Deny", NotAction: actions, Resource: "*" });
+  out.push({ Effect: "Deny", Action: "kms:Decrypt", Resource: "*", Condition: { StringNotLike: { [S3_ARN_CONTEXT]: oneOrMany(scoped) } } });
   out.push({ Effect: "Deny", Action: "*", Resource: "*", Condition: { DateGreaterThanEquals: { "aws:CurrentTime": end } } });
   return out;
 }
 
-const render = (buckets: Map<string, string[] | null>, region: string, kmsKeys: string[], end: string): string =>
-  JSON.stringify({ Version: "2012-10-17", Statement: statements(buckets, region, kmsKeys, end) });
+const render = (buckets: Buckets, shape: Shape): string => stsText(JSON.stringify({ Version: "2012-10-17", Statement: statements(buckets, shape) }));
 
 /** Entries in the normalised scope, one per whole bucket or kept prefix. */
-function entries(buckets: Map<string, string[] | null>): Array<[string, string | null]> {
+function entries(buckets: Buckets): Array<[string, string | null]> {
   return [...buckets].flatMap(([b, ps]): Array<[string, string | null]> => (ps === null ? [[b, null]] : ps.map((p) => [b, p])));
 }
 
-function regroup(list: Array<[string, string | null]>): Map<string, string[] | null> {
-  const m = new Map<string, string[] | null>();
+function regroup(list: Array<[string, string | null]>): Buckets {
+  const m: Buckets = new Map();
   for (const [b, p] of list) m.set(b, p === null ? null : [...(m.get(b) ?? []), p]);
   return m;
 }
 
+function tooLarge(buckets: Buckets, shape: Shape, length: number): PolicyTooLargeError {
+  const all = entries(buckets);
+  let fit = all.length - 1;
+  while (fit > 0 && render(regroup(all.slice(0, fit)), shape).length > MAX_POLICY_CHARS) fit--;
+  // The largest part: the bucket whose removal shrinks the policy most.
+  let largest = { bucket: "", entries: 0, chars: -1 };
+  for (const [bucket, prefixes] of buckets) {
+    const rest = new Map(buckets);
+    rest.delete(bucket);
+    const chars = rest.size === 0 ? length : length - render(rest, shape).length;
+    if (chars > largest.chars) largest = { bucket, entries: prefixes?.length ?? 1, chars };
+  }
+  return new PolicyTooLargeError(all.length, all.length - fit, length, MAX_POLICY_CHARS, largest);
+}
+
+function checkKmsKeys(kmsKeys: string[], partition: Partition): void {
+  kmsKeys.forEach((k, index) => {
+    if (!KMS_KEY_ARN.test(k)) throw new PolicyInvalidError(`${JSON.stringify(k)} is not a KMS key ARN (no aliases, no wildcards)`, { key: "kms_keys", index });
+    if (arnPartition(k) !== partition.name) {
+      throw new PolicyInvalidError(
+        `${JSON.stringify(k)} is in the ${arnPartition(k)} partition, but the profile's region is in ${partition.name}: S3 there can only use keys whose ARN starts "arn:${partition.name}:kms:"`,
+        { key: "kms_keys", index },
+      );
+    }
+  });
+}
+
 /**
  * The session policy for one window: read-only access to `scope`, nothing once the window ends.
- * Minified JSON, at most 2048 characters, checked by assertReadOnly before it is returned.
- * Throws PolicyInvalidError for a scope, region or key it will not put in a policy, and
- * PolicyTooLargeError when the scope does not fit.
+ * Minified JSON in STS's character set, at most 2048 characters, checked by assertReadOnly
+ * before it is returned. Throws PolicyInvalidError for a scope, region or key it will not put in
+ * a policy, and PolicyTooLargeError when the scope does not fit.
  */
 export function buildSessionPolicy(input: SessionPolicyInput): string {
+  const partition = partitionOf(input.region);
   const kmsKeys = [...new Set(input.kmsKeys ?? [])];
-  if (!REGION.test(input.region)) throw new PolicyInvalidError(`region ${JSON.stringify(input.region)} is not an AWS region like "eu-west-1"`);
-  const badKey = kmsKeys.find((k) => !KMS_KEY_ARN.test(k));
-  if (badKey !== undefined) throw new PolicyInvalidError(`${JSON.stringify(badKey)} is not a KMS key ARN (no aliases, no wildcards)`);
-  if (input.scope.length === 0) throw new PolicyInvalidError("the scope is empty: name at least one bucket or bucket/prefix");
-  const end = policyTime(input.windowEnd);
+  checkKmsKeys(input.kmsKeys ?? [], partition);
+  if (input.scope.length === 0) throw new PolicyInvalidError("the scope is empty: name at least one bucket or bucket/prefix", { key: "scope" });
+  const shape: Shape = { partition, kmsKeys, end: policyTime(input.windowEnd) };
   const buckets = normalise(input.scope);
-
-  const policy = render(buckets, input.region, kmsKeys, end);
-  if (policy.length > MAX_POLICY_CHARS) {
-    const all = entries(buckets);
-    let fit = all.length - 1;
-    while (fit > 0 && render(regroup(all.slice(0, fit)), input.region, kmsKeys, end).length > MAX_POLICY_CHARS) fit--;
-    throw new PolicyTooLargeError(all.length, all.length - fit, policy.length, MAX_POLICY_CHARS);
-  }
+  const policy = render(buckets, shape);
+  if (policy.length > MAX_POLICY_CHARS) throw tooLarge(buckets, shape, policy.length);
   assertReadOnly(policy);
   return policy;
+}
+
+/**
+ * How many characters the profile's session policy takes, against STS's limit: what `status
+ * --json` and `doctor` show. The window's end is always 20 characters, so any window gives the
+ * same size. Throws like buildSessionPolicy except for a scope that does not fit, whose size it
+ * reports (over the limit).
+ */
+export function policySize(profile: { scope: ScopeEntry[]; region: string; kmsKeys?: string[] }): { chars: number; limit: number } {
+  try {
+    return { chars: buildSessionPolicy({ ...profile, windowEnd: 0 }).length, limit: MAX_POLICY_CHARS };
+  } catch (err) {
+    if (err instanceof PolicyTooLargeError) return { chars: err.length, limit: MAX_POLICY_CHARS };
+    throw err;
+  }
 }
 
 /** sha256 of the policy text (hex): what the audit log and the session cache record. */

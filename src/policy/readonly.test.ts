@@ -16,7 +16,7 @@ interface Stmt {
   [key: string]: unknown;
 }
 const good = (): { Version: string; Statement: Stmt[] } => JSON.parse(GOOD);
-const DENY_OTHERS = { Effect: "Deny", NotAction: ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"], Resource: "*" };
+const DENY_OTHERS = { Effect: "Deny", NotAction: ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation", "kms:Decrypt"], Resource: "*" };
 const DENY_LATE = { Effect: "Deny", Action: "*", Resource: "*", Condition: { DateGreaterThanEquals: { "aws:CurrentTime": "2026-11-28T12:00:00Z" } } };
 const withAllow = (allow: Stmt) => JSON.stringify({ Version: "2012-10-17", Statement: [allow, DENY_OTHERS, DENY_LATE] });
 const withDenies = (...denies: Stmt[]) =>
@@ -84,6 +84,44 @@ describe("assertReadOnly", () => {
     ["a duplicate key (JSON.parse keeps the last one)", GOOD.replace('{"Effect":"Deny","Action":"*"', '{"Effect":"Allow","Effect":"Deny","Action":"*"')],
     ["text that is not JSON", "not a policy"],
     ["a JSON array", "[]"],
+  ])("refuses %s", (_what, policy) => {
+    expect(() => assertReadOnly(policy)).toThrow(expect.objectContaining({ code: "PolicyInvalid" }));
+  });
+
+  const SCOPE_DENY = { Effect: "Deny", Action: "s3:*", NotResource: ["arn:aws:s3:::reports/*", "arn:aws:s3:::reports"] };
+  const CONTEXT_DENY = {
+    Effect: "Deny",
+    Action: "kms:Decrypt",
+    Resource: "*",
+    Condition: { StringNotLike: { "kms:EncryptionContext:aws:s3:arn": ["arn:aws:s3:::reports/*", "arn:aws:s3:::reports"] } },
+  };
+  const VIA = { Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } } };
+  const policyOf = (...statements: Stmt[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+  const readsOnStar = { Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucketVersions", "s3:GetObjectAttributes"], Resource: "*" };
+  const decryptOnStar = { Effect: "Allow", Action: "kms:Decrypt", Resource: "*", ...VIA };
+
+  it.each(["eu-west-1", "cn-north-1", "us-gov-west-1"])("accepts what the builder makes for %s, Japanese keys included", (region) => {
+    const policy = buildSessionPolicy({ scope: [{ bucket: "intl", prefix: "レポート/" }, { bucket: "reports", prefix: "" }], region, windowEnd: Date.UTC(2026, 10, 28, 12) });
+    expect(() => assertReadOnly(policy)).not.toThrow();
+  });
+
+  it("accepts reads on * when a Deny of every S3 request outside concrete ARNs confines them, and kms:Decrypt on * via S3 with the context Deny", () => {
+    expect(() => assertReadOnly(policyOf(readsOnStar, decryptOnStar, DENY_OTHERS, SCOPE_DENY, CONTEXT_DENY, DENY_LATE))).not.toThrow();
+  });
+
+  it.each([
+    ["reads on * with no Deny confining them", policyOf(readsOnStar, DENY_OTHERS, DENY_LATE)],
+    ["reads on * confined by a Deny with a wildcard bucket", policyOf(readsOnStar, DENY_OTHERS, { ...SCOPE_DENY, NotResource: ["arn:aws:s3:::rep*"] }, DENY_LATE)],
+    ["reads on * confined by a Deny with a wildcard inside a key", policyOf(readsOnStar, DENY_OTHERS, { ...SCOPE_DENY, NotResource: ["arn:aws:s3:::reports/*/x"] }, DENY_LATE)],
+    ["reads on * confined only under a condition", policyOf(readsOnStar, DENY_OTHERS, { ...SCOPE_DENY, Condition: { Bool: { "aws:SecureTransport": "true" } } }, DENY_LATE)],
+    ["reads on * confined for one action only", policyOf(readsOnStar, DENY_OTHERS, { ...SCOPE_DENY, Action: "s3:GetObject" }, DENY_LATE)],
+    ["kms:Decrypt on * without the encryption-context Deny", policyOf(decryptOnStar, DENY_OTHERS, DENY_LATE)],
+    ["kms:Decrypt with a context Deny that spares every bucket", policyOf(decryptOnStar, DENY_OTHERS, DENY_LATE, { ...CONTEXT_DENY, Condition: { StringNotLike: { "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::*" } } })],
+    ["kms:Decrypt with a context Deny on another key", policyOf(decryptOnStar, DENY_OTHERS, DENY_LATE, { ...CONTEXT_DENY, Condition: { StringNotLike: { "kms:EncryptionContext:aws:lambda:arn": "arn:aws:s3:::reports/*" } } })],
+    ["kms:Decrypt via S3 of an unknown DNS suffix", policyOf({ ...decryptOnStar, Condition: { StringLike: { "kms:ViaService": "s3.*.example.com" } } }, DENY_OTHERS, CONTEXT_DENY, DENY_LATE)],
+    ["kms:Decrypt via any service", policyOf({ ...decryptOnStar, Condition: { StringLike: { "kms:ViaService": "*" } } }, DENY_OTHERS, CONTEXT_DENY, DENY_LATE)],
+    ["raw characters STS refuses (not \\u escapes)", GOOD.replace("audit-logs/2026/", "audit-logs/レポート/")],
+    ["more than 2048 characters", policyOf(...Array.from({ length: 30 }, () => ({ Effect: "Deny", Action: "s3:PutObject", Resource: "arn:aws:s3:::reports/x" })), DENY_OTHERS, DENY_LATE)],
   ])("refuses %s", (_what, policy) => {
     expect(() => assertReadOnly(policy)).toThrow(expect.objectContaining({ code: "PolicyInvalid" }));
   });
