@@ -27,6 +27,8 @@ export interface SandboxOptions {
   autoApprove?: boolean;
   /** SSO access token life, default 8 h. */
   accessTokenTtlSeconds?: number;
+  /** false: refresh answers carry no new refresh token and the old one stays valid (default true). */
+  rotateRefreshTokens?: boolean;
   /** GetRoleCredentials life, default 1 h. */
   roleCredentialsTtlSeconds?: number;
   /** Default {"123456789012": {roles: ["S3JitBase"]}}. */
@@ -184,7 +186,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     accessTokenTtlSeconds: opts.accessTokenTtlSeconds ?? 8 * 3600,
     roleCredentialsTtlSeconds: opts.roleCredentialsTtlSeconds ?? 3600,
   };
-  const oidc = new OidcService(ctx);
+  const oidc = new OidcService(ctx, opts.rotateRefreshTokens ?? true);
   const s3 = new S3Service(ctx, opts.s3);
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];

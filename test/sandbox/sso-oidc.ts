@@ -73,7 +73,11 @@ export class OidcService {
   private readonly accessTokens = new Map<string, AccessToken>();
   private readonly refreshTokens = new Map<string, LoginSession>();
 
-  constructor(private readonly ctx: SandboxContext) {}
+  constructor(
+    private readonly ctx: SandboxContext,
+    /** false: an issuer that keeps one refresh token per login and sends no new one on refresh. */
+    private readonly rotateRefreshTokens = true,
+  ) {}
 
   handle(action: string, body: Record<string, unknown>): SandboxResponse {
     switch (action) {
@@ -244,23 +248,27 @@ export class OidcService {
     return this.issueTokens({ clientId, scopes: grant.scopes.length > 0 ? grant.scopes : client.scopes, ended: false });
   }
 
-  /** Refresh tokens rotate: the one presented stops working once a new one is issued. */
+  /**
+   * Refresh tokens rotate: the one presented stops working once a new one is issued. Without
+   * rotation the answer carries no refresh token and the presented one stays valid.
+   */
   private refreshGrant(clientId: string, refreshToken: string | undefined): SandboxResponse {
     const session = refreshToken === undefined ? undefined : this.refreshTokens.get(refreshToken);
     if (!session || session.ended || session.clientId !== clientId) {
       return oidcError(400, "InvalidGrantException", "Invalid refresh token provided");
     }
+    if (!this.rotateRefreshTokens) return this.issueTokens(session, false);
     this.refreshTokens.delete(refreshToken!);
     return this.issueTokens(session);
   }
 
   /** Refresh tokens come only with scopes, as in IAM Identity Center (`sso:account:access`). */
-  private issueTokens(session: LoginSession): SandboxResponse {
+  private issueTokens(session: LoginSession, withRefreshToken = true): SandboxResponse {
     const ttl = this.ctx.accessTokenTtlSeconds;
     const accessToken = this.ctx.ledger.keep(newOpaque("aoa", 48));
     this.accessTokens.set(accessToken, { session, expiresAt: this.ctx.now() + ttl * 1000 });
     let refreshToken: string | undefined;
-    if (session.scopes.length > 0) {
+    if (withRefreshToken && session.scopes.length > 0) {
       refreshToken = this.ctx.ledger.keep(newOpaque("aor", 64));
       this.refreshTokens.set(refreshToken, session);
     }

@@ -3,7 +3,7 @@ import { ManualClock } from "../../src/clock.js";
 import type { SsoLogins } from "../../src/sso/logins.js";
 import { AwsMinter } from "../../src/sts/mint.js";
 import { startSandbox, type Sandbox } from "../sandbox/server.js";
-import { pointSdkAt, sandboxLogins } from "./sandbox-login.js";
+import { pointSdkAt, sandboxLogins } from "../sso/sandbox-login.js";
 
 const POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::audit-logs/*" }] });
 

@@ -1,8 +1,9 @@
-import type { Clock } from "../../src/clock.js";
+import { setTimeout as tick } from "node:timers/promises";
+import { ManualClock, type Clock } from "../../src/clock.js";
 import type { SsoConfig } from "../../src/config/types.js";
 import { AwsSsoApi } from "../../src/sso/api.js";
 import { SsoLogins, type LoginVault } from "../../src/sso/logins.js";
-import type { Sandbox } from "../sandbox/server.js";
+import { startSandbox, type Sandbox, type SandboxOptions } from "../sandbox/server.js";
 
 /** A keychain stand-in with expiry, as the daemon's secret facade behaves. */
 export function memoryVault(): LoginVault & { items: Map<string, { value: unknown; expiresAt: number }> } {
@@ -46,4 +47,44 @@ export function sandboxLogins(clock: Clock & { advance(ms: number): void }, sso:
     sso: () => ({ [sso.name]: sso }),
     sleep: async (ms) => clock.advance(ms),
   });
+}
+
+/**
+ * One sandbox per test and SsoLogins against it, with one clock for both; `arrived` waits (on
+ * events, with no time bound) until the sandbox has received a call.
+ */
+export function ssoWorld() {
+  const clock = new ManualClock(Date.now());
+  const vault = memoryVault();
+  let current: Sandbox | undefined;
+  let restore = () => {};
+  const world = {
+    clock,
+    vault,
+    get sandbox(): Sandbox {
+      if (!current) throw new Error("ssoWorld: call setup() first");
+      return current;
+    },
+    async setup(opts: SandboxOptions = {}): Promise<SsoLogins> {
+      current = await startSandbox({ now: () => clock.now(), ...opts });
+      restore = pointSdkAt(current);
+      vault.items.clear();
+      return sandboxLogins(clock, undefined, vault);
+    },
+    async loggedIn(opts: SandboxOptions = {}): Promise<SsoLogins> {
+      const logins = await world.setup({ autoApprove: true, ...opts });
+      await logins.startLogin("corp");
+      await logins.waitLogin("corp");
+      return logins;
+    },
+    async arrived(action: string, n = 1): Promise<void> {
+      while (world.sandbox.count(action) < n) await tick(5);
+    },
+    async close(): Promise<void> {
+      restore();
+      await current?.close();
+      current = undefined;
+    },
+  };
+  return world;
 }
