@@ -34,7 +34,7 @@ export interface SsoLoginsDeps {
  * behind them, and the role credentials every mint starts from.
  */
 export class SsoLogins {
-  private readonly pending = new Map<string, LoginFlow>();
+  private readonly pending = new Map<string, { prompt: Promise<LoginPrompt>; done: Promise<void> }>();
   private readonly tokens: TokenKeeper;
   private readonly roles: RoleCredentials;
 
@@ -54,11 +54,33 @@ export class SsoLogins {
 
   /**
    * Start a login, or return the one already under way: however many callers ask, one flow runs,
-   * so the user sees one code and one browser tab.
+   * so the user sees one code and one browser tab. The login is recorded before anything is
+   * awaited, so callers arriving at the same moment join it too.
    */
-  async startLogin(name: string, flow: "pkce" | "device" = "device"): Promise<LoginPrompt> {
+  startLogin(name: string, flow: "pkce" | "device" = "device"): Promise<LoginPrompt> {
     const existing = this.pending.get(name);
     if (existing) return existing.prompt;
+    const started = this.begin(name, flow);
+    const done: Promise<void> = started
+      .then((f) => f.done)
+      .then(
+        () => this.deps.onLogin?.(name, true),
+        (err: unknown) => {
+          this.deps.onLogin?.(name, false, err instanceof S3jitError ? err.code : "Error");
+          throw err;
+        },
+      )
+      .finally(() => {
+        if (this.pending.get(name)?.done === done) this.pending.delete(name);
+      });
+    // Nobody may be waiting (the CLI was interrupted); the outcome is reported through onLogin.
+    done.catch(() => {});
+    const prompt = started.then((f) => f.prompt);
+    this.pending.set(name, { prompt, done });
+    return prompt;
+  }
+
+  private async begin(name: string, flow: "pkce" | "device"): Promise<LoginFlow> {
     const cfg = this.tokens.config(name);
     const registration = await this.tokens.registration(name, flow);
     const complete = async (token: TokenGrant) => {
@@ -66,18 +88,7 @@ export class SsoLogins {
       this.roles.clear();
     };
     const input = { api: this.deps.api, clock: this.deps.clock, name, cfg, registration, complete };
-    const started = flow === "pkce" ? await startPkceLogin(input, this.deps.listen ?? listenForCallback) : await startDeviceLogin(input, this.deps.sleep);
-    const done = started.done.then(
-      () => this.deps.onLogin?.(name, true),
-      (err: unknown) => {
-        this.deps.onLogin?.(name, false, err instanceof S3jitError ? err.code : "Error");
-        throw err;
-      },
-    ).finally(() => this.pending.delete(name));
-    // Nobody may be waiting (the CLI was interrupted); the outcome is reported through onLogin.
-    done.catch(() => {});
-    this.pending.set(name, { prompt: started.prompt, done });
-    return started.prompt;
+    return flow === "pkce" ? startPkceLogin(input, this.deps.listen ?? listenForCallback) : startDeviceLogin(input, this.deps.sleep);
   }
 
   /** Resolves when the login under way completes; rejects when it fails or expires. */
