@@ -82,6 +82,24 @@ describe("a config the daemon must refuse", () => {
     ["a profile naming an undefined sso", doc({ sso: '"other"' }), "profile.audit.sso", /"other" is not defined; add an \[sso\.other\] table or name a defined one \(corp\)/],
     ["hours without timezone", doc({ hours: '"Mon-Fri 08:00-19:00"' }), "profile.audit.timezone", /missing; hours = "Mon-Fri 08:00-19:00" needs a timezone, an IANA name like "Europe\/Berlin"/],
     ["a bad timezone", doc({ hours: '"Mon-Fri 08:00-19:00"', timezone: '"Mars/Olympus_Mons"' }), "profile.audit.timezone", /"Mars\/Olympus_Mons" is not a time zone; use an IANA time zone name/],
+    // Issue 13 item 5 and issue 14: what would otherwise load and then fail every request.
+    ["a malformed hours", doc({ hours: '"Mon-Fri 8-19"', timezone: '"Europe/Berlin"' }), "profile.audit.hours", /hours "Mon-Fri 8-19": "Mon-Fri 8-19" is not a range; expected comma-separated ranges/],
+    ["hours that cross midnight", doc({ hours: '"Mon 22:00-06:00"', timezone: '"UTC"' }), "profile.audit.hours", /ends before it starts/],
+    ["a day that is not one", doc({ hours: '"Mon-Fry 08:00-19:00"', timezone: '"UTC"' }), "profile.audit.hours", /"Fry" is not a day/],
+    [
+      "a scope too large for one session policy",
+      doc({ scope: `[${Array.from({ length: 40 }, (_, i) => `"big-bucket/team-${String(i).padStart(3, "0")}/data/"`).join(", ")}]` }),
+      "profile.audit.scope",
+      /the session policy for these 40 scope entries is \d+ characters, over STS's limit of 2048; the largest part is bucket "big-bucket" \(40 entries, \d+ characters\): drop at least \d+ of them/,
+    ],
+    ["a prefix longer than any S3 key", doc({ scope: `["reports", "big-bucket/${"k".repeat(1025)}"]` }), "profile.audit.scope[1]", /longer than an S3 key \(1024 bytes\)/],
+    [
+      "a KMS key of another partition",
+      doc({ region: '"cn-north-1"', kms_keys: '["arn:aws:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]' }),
+      "profile.audit.kms_keys[0]",
+      /is in the aws partition, but the profile's region is in aws-cn: S3 there can only use keys whose ARN starts "arn:aws-cn:kms:"/,
+    ],
+    ["a region in an isolated partition", doc({ region: '"us-isob-east-1"' }), "profile.audit.region", /isolated partition; s3jit writes policies for the aws, aws-cn and aws-us-gov partitions only/],
     ["an unknown grant", doc({ grant: '"auto"' }), "profile.audit.grant", /must be "explicit" or "on-demand"/],
     ["a string for a boolean", doc({ require_reason: '"yes"' }), "profile.audit.require_reason", /must be true or false \(without quotes\)/],
     ["a role ARN with a wildcard", doc({ role_arn: '"arn:aws:iam::123456789012:role/*"' }), "profile.audit.role_arn", /use an IAM role ARN, like "arn:aws:iam::123456789012:role\/s3-readonly-jit" \(no wildcards\)/],
@@ -190,6 +208,14 @@ describe("a valid config", () => {
       timezone: "Europe/Berlin",
       sourceIdentity: true,
     });
+  });
+
+  it("loads a scope in any script, and regions of the China and GovCloud partitions", () => {
+    const cfg = parseConfig(doc({ scope: '["intl/レポート/2026/", "reports"]' }), FILE, NO_AWS);
+    expect(cfg.profiles.audit!.scope[0]).toEqual({ bucket: "intl", prefix: "レポート/2026/" });
+    for (const region of ["cn-north-1", "us-gov-west-1"]) {
+      expect(parseConfig(doc({ region: `"${region}"` }), FILE, NO_AWS).profiles.audit!.region).toBe(region);
+    }
   });
 
   it("accepts the session_ttl limits of scoped mode", () => {

@@ -3,6 +3,8 @@ import path from "node:path";
 import { parse, TomlError, type TomlTableWithoutBigInt } from "smol-toml";
 import { ConfigError } from "../errors.js";
 import { resolvePaths } from "../paths.js";
+import { PolicyInvalidError, PolicyTooLargeError, buildSessionPolicy } from "../policy/build.js";
+import { HoursInvalidError, parseHours } from "../windows/hours.js";
 import { awsConfigPath, readSsoSessions, type AwsSsoSession } from "./aws-config.js";
 import { formatDuration } from "./duration.js";
 import * as read from "./readers.js";
@@ -219,6 +221,7 @@ function readProfile(s: Section, name: string, sso: Record<string, SsoConfig>): 
   }
 
   const hours = s.optional("hours", read.nonEmpty('the allowed hours, like "Mon-Fri 08:00-19:00"'));
+  if (hours !== undefined) checkHours(s, hours);
   const timezone = s.optional("timezone", read.timezone);
   if (hours !== undefined && timezone === undefined) {
     s.fail("timezone", `missing; hours = ${JSON.stringify(hours)} needs a timezone, an IANA name like "Europe/Berlin" or "UTC"`);
@@ -244,8 +247,39 @@ function readProfile(s: Section, name: string, sso: Record<string, SsoConfig>): 
     requireReason: s.optional("require_reason", read.boolean) ?? false,
     sourceIdentity,
   };
+  checkPolicy(s, profile);
   if (roleArn !== undefined) profile.roleArn = roleArn;
   if (hours !== undefined) profile.hours = hours;
   if (timezone !== undefined) profile.timezone = timezone;
   return profile;
+}
+
+/** A malformed `hours` would otherwise load and then fail every request of the profile. */
+function checkHours(s: Section, hours: string): void {
+  try {
+    parseHours(hours);
+  } catch (err) {
+    if (err instanceof HoursInvalidError) s.fail("hours", err.message);
+    throw err;
+  }
+}
+
+/**
+ * A trial build of the profile's session policy: whatever the builder refuses (a scope too large
+ * for STS's 2048 characters, a key prefix no S3 key can have, a KMS key of another partition, a
+ * region s3jit has no partition for) refuses the config now, naming the key, instead of failing
+ * every mint later. The window's end is always 20 characters, so any window gives the same size.
+ */
+function checkPolicy(s: Section, profile: Pick<ProfileConfig, "scope" | "region" | "kmsKeys">): void {
+  try {
+    buildSessionPolicy({ scope: profile.scope, region: profile.region, kmsKeys: profile.kmsKeys, windowEnd: 0 });
+  } catch (err) {
+    if (err instanceof PolicyTooLargeError) s.fail("scope", err.message);
+    if (err instanceof PolicyInvalidError && err.part) {
+      const { key, index } = err.part;
+      if (index === undefined) s.fail(key, err.message);
+      throw new ConfigError(s.file, `${s.keyPath(key)}[${index}]`, err.message);
+    }
+    throw err;
+  }
 }
