@@ -1,6 +1,6 @@
 import { S3jitError } from "../errors.js";
 import { TokenPollFailure, type DeviceAuthorization } from "./api.js";
-import { loginExpired, type FlowInput, type LoginFlow } from "./flow.js";
+import { loginCancelled, loginExpired, type FlowInput, type LoginFlow } from "./flow.js";
 
 export type Sleep = (ms: number) => Promise<void>;
 
@@ -32,6 +32,7 @@ async function poll(input: FlowInput, auth: DeviceAuthorization, sleep: Sleep): 
   let interval = auth.intervalSeconds;
   for (let first = true; ; first = false) {
     if (!first) await sleep(interval * 1000);
+    if (input.cancelled()) throw loginCancelled();
     if (clock.now() >= auth.expiresAt) throw expired();
     try {
       const token = await api.createTokenFromDeviceCode(cfg.region, registration, auth.deviceCode);

@@ -31,8 +31,14 @@ export interface FlowInput {
   cfg: SsoConfig;
   registration: Registration;
   complete: (token: TokenGrant) => Promise<void>;
+  /** True once the login is no longer wanted (a logout came first): the flow stops. */
+  cancelled: () => boolean;
 }
 
 export function loginExpired(what: string): S3jitError {
   return new S3jitError("LoginExpired", `${what}: run \`s3jit login\` again`);
+}
+
+export function loginCancelled(): S3jitError {
+  return new S3jitError("LoginCancelled", "`s3jit logout` ended the login that was under way: run `s3jit login` again");
 }

@@ -4,7 +4,7 @@ import { LoginRequiredError, S3jitError } from "../errors.js";
 import type { AwsCredentials } from "../types.js";
 import type { SsoApi, TokenGrant } from "./api.js";
 import { startDeviceLogin, type Sleep } from "./device-login.js";
-import type { LoginFlow, LoginPrompt } from "./flow.js";
+import { loginCancelled, type LoginFlow, type LoginPrompt } from "./flow.js";
 import { listenForCallback } from "./pkce.js";
 import { startPkceLogin, type CallbackListener } from "./pkce-login.js";
 import { RoleCredentials } from "./role-credentials.js";
@@ -52,6 +52,11 @@ export class SsoLogins {
     return this.tokens.accessToken(name);
   }
 
+  /** Moves on at every logout of `name` (see TokenKeeper.generation); the broker compares it around a mint. */
+  generation(name: string): number {
+    return this.tokens.generation(name);
+  }
+
   /**
    * Start a login, or return the one already under way: however many callers ask, one flow runs,
    * so the user sees one code and one browser tab. The login is recorded before anything is
@@ -81,13 +86,16 @@ export class SsoLogins {
   }
 
   private async begin(name: string, flow: "pkce" | "device"): Promise<LoginFlow> {
+    const generation = this.tokens.generation(name);
     const cfg = this.tokens.config(name);
     const registration = await this.tokens.registration(name, flow);
+    const cancelled = () => this.tokens.generation(name) !== generation;
     const complete = async (token: TokenGrant) => {
-      await this.tokens.loggedIn(name, registration, token);
-      this.roles.clear();
+      if (cancelled()) throw loginCancelled();
+      await this.tokens.loggedIn(name, registration, token, generation);
+      this.roles.clear(name);
     };
-    const input = { api: this.deps.api, clock: this.deps.clock, name, cfg, registration, complete };
+    const input = { api: this.deps.api, clock: this.deps.clock, name, cfg, registration, complete, cancelled };
     return flow === "pkce" ? startPkceLogin(input, this.deps.listen ?? listenForCallback) : startDeviceLogin(input, this.deps.sleep);
   }
 
@@ -111,9 +119,15 @@ export class SsoLogins {
     return this.deps.api.listAccounts(this.tokens.config(name).region, token);
   }
 
+  /**
+   * Forgets the login, its base credentials and any login under way. Work in flight for this
+   * instance (a refresh, GetRoleCredentials, a login) stores and returns nothing afterwards.
+   */
   async logout(name: string): Promise<void> {
-    this.roles.clear();
-    const s = await this.tokens.forget(name);
+    const forgetting = this.tokens.forget(name);
+    this.pending.delete(name);
+    this.roles.clear(name);
+    const s = await forgetting;
     if (s?.token && s.token.expiresAt > this.deps.clock.now()) {
       // Best effort: the local token is gone either way.
       await this.deps.api.logout(s.region, s.token.accessToken).catch(() => {});

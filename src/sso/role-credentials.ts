@@ -28,15 +28,19 @@ export class RoleCredentials {
     if (cached && cached.expiration - now > Math.max(ROLE_CREDS_MARGIN_MS, minLifeMs)) return cached;
     const { tokens } = this.deps;
     const region = tokens.config(name).region;
+    const generation = tokens.generation(name);
     const token = await tokens.accessToken(name);
     try {
       const creds = await this.deps.api.getRoleCredentials(region, token, accountId, roleName);
+      // Logged out while the portal answered: these credentials belong to a login that is gone.
+      if (tokens.generation(name) !== generation) throw new LoginRequiredError(name);
       this.cache.set(key, creds);
       return creds;
     } catch (err) {
+      if (err instanceof LoginRequiredError || tokens.generation(name) !== generation) throw new LoginRequiredError(name);
       if (err instanceof TokenPollFailure) {
         // The portal no longer accepts the token (signed out elsewhere): the user must log in.
-        await tokens.signedOut(name);
+        await tokens.signedOut(name, tokens.stored(name), generation);
         throw new LoginRequiredError(name);
       }
       // The portal failed, but the old credentials still work: a shorter session beats none.
@@ -45,7 +49,8 @@ export class RoleCredentials {
     }
   }
 
-  clear(): void {
-    this.cache.clear();
+  /** Forgets the base credentials of one IAM Identity Center instance. */
+  clear(name: string): void {
+    for (const key of this.cache.keys()) if (key.startsWith(`${name}/`)) this.cache.delete(key);
   }
 }

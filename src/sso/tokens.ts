@@ -41,6 +41,7 @@ const REGISTRATION_REUSE_MS = 3600_000;
  */
 export class TokenKeeper {
   private readonly refreshing = new Map<string, Promise<string>>();
+  private readonly generations = new Map<string, number>();
 
   constructor(private readonly deps: TokenDeps) {}
 
@@ -68,6 +69,14 @@ export class TokenKeeper {
     return { loggedIn: usable, expiresAt: usable && end ? new Date(end).toISOString() : null };
   }
 
+  /**
+   * Moves on at every logout. Work that started under one generation (a refresh, a role-credential
+   * fetch, a login, a mint) stores and returns nothing once it has moved on.
+   */
+  generation(name: string): number {
+    return this.generations.get(name) ?? 0;
+  }
+
   /** A valid access token, refreshed silently where possible; LoginRequiredError otherwise. */
   async accessToken(name: string): Promise<string> {
     const s = this.stored(name);
@@ -79,22 +88,32 @@ export class TokenKeeper {
     }
     let inflight = this.refreshing.get(name);
     if (!inflight) {
-      inflight = this.refresh(name, s, s.token.refreshToken).finally(() => this.refreshing.delete(name));
-      this.refreshing.set(name, inflight);
+      const started: Promise<string> = this.refresh(name, s, s.token.refreshToken).finally(() => {
+        if (this.refreshing.get(name) === started) this.refreshing.delete(name);
+      });
+      this.refreshing.set(name, (inflight = started));
     }
     return inflight;
   }
 
   private async refresh(name: string, s: StoredLogin, refreshToken: string): Promise<string> {
+    const generation = this.generation(name);
     try {
       const grant = await this.deps.api.refreshToken(s.region, s.registration, refreshToken);
+      if (this.generation(name) !== generation) {
+        // Logged out while IAM Identity Center answered: keep nothing, and end the login this
+        // answer renewed there too (best effort; the local copy is gone either way).
+        await this.deps.api.logout(s.region, grant.accessToken).catch(() => {});
+        throw new LoginRequiredError(name);
+      }
       // Some issuers rotate the refresh token, some do not: keep the old one when none comes back.
       const token = { ...grant, refreshToken: grant.refreshToken ?? refreshToken };
-      await this.save(name, { ...s, token });
+      await this.save(name, { ...s, token }, generation);
       return token.accessToken;
     } catch (err) {
+      if (err instanceof LoginRequiredError || this.generation(name) !== generation) throw new LoginRequiredError(name);
       if (err instanceof TokenPollFailure) {
-        await this.signedOut(name, s);
+        await this.signedOut(name, s, generation);
         throw new LoginRequiredError(name);
       }
       // A network failure while the old token still works: keep using it.
@@ -113,26 +132,37 @@ export class TokenKeeper {
     return this.deps.api.registerClient(cfg.region, cfg.scopes, flow);
   }
 
-  /** Stores a completed login. */
-  async loggedIn(name: string, registration: Registration, token: TokenGrant): Promise<void> {
+  /** Stores a login completed under `generation`. */
+  async loggedIn(name: string, registration: Registration, token: TokenGrant, generation: number): Promise<void> {
     const cfg = this.config(name);
-    await this.save(name, { startUrl: cfg.startUrl, region: cfg.region, registration, token });
+    await this.save(name, { startUrl: cfg.startUrl, region: cfg.region, registration, token }, generation);
   }
 
   /** IAM Identity Center no longer accepts the token: keep the registration, drop the token. */
-  async signedOut(name: string, s: StoredLogin | null = this.stored(name)): Promise<void> {
-    if (s) await this.save(name, { startUrl: s.startUrl, region: s.region, registration: s.registration });
+  async signedOut(name: string, s: StoredLogin | null, generation: number): Promise<void> {
+    if (s) await this.save(name, { startUrl: s.startUrl, region: s.region, registration: s.registration }, generation);
   }
 
-  /** Forgets the login; returns what was stored, so the caller can end it at IAM Identity Center too. */
+  /**
+   * Forgets the login; returns what was stored, so the caller can end it at IAM Identity Center
+   * too. The generation moves on before anything is awaited: whatever is under way loses.
+   */
   async forget(name: string): Promise<StoredLogin | null> {
+    this.generations.set(name, this.generation(name) + 1);
+    this.refreshing.delete(name);
     const s = this.stored(name);
     await this.deps.vault.remove(KIND, name);
     return s;
   }
 
-  private async save(name: string, s: StoredLogin): Promise<void> {
+  /** Writes only while `generation` is current; a logout during the write takes it back out. */
+  private async save(name: string, s: StoredLogin, generation: number): Promise<void> {
+    if (this.generation(name) !== generation) throw new LoginRequiredError(name);
     const end = s.token?.refreshToken ? s.registration.expiresAt : (s.token?.expiresAt ?? s.registration.expiresAt);
     await this.deps.vault.put(KIND, name, s, Math.min(end, s.registration.expiresAt));
+    if (this.generation(name) !== generation) {
+      await this.deps.vault.remove(KIND, name);
+      throw new LoginRequiredError(name);
+    }
   }
 }
