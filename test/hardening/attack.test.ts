@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { OTHER_PROFILE_TOML, startStack, type Stack } from "../helpers/stack.js";
-import { endpointOf, getRequest, loginAndGrant, rawRequest, sleep, type Endpoint, type RawResponse } from "./raw.js";
+import { OTHER_PROFILE_TOML, type Stack } from "../helpers/stack.js";
+import { endpointOf, grantedStack, rawRequest, sdkRequest, sleep, type Endpoint, type RawResponse } from "./raw.js";
 
 /**
  * The endpoint under attack, driven over raw TCP against the real daemon (a child process) with a
@@ -23,7 +23,7 @@ interface Case {
 
 const P = "/v1/credentials/audit";
 const host = (ep: Endpoint) => `127.0.0.1:${ep.port}`;
-const get = (ep: Endpoint, o: Partial<Parameters<typeof getRequest>[0]> = {}) => getRequest({ path: P, host: host(ep), token: ep.token, ...o });
+const get = sdkRequest;
 
 const TOKEN_CASES: Case[] = [
   { name: "no Authorization header", request: (ep) => get(ep, { token: null }), status: [401], code: "Unauthorized" },
@@ -75,7 +75,7 @@ const HOST_CASES: Case[] = [
   { name: "no Host, HTTP/1.0", request: (ep) => get(ep, { host: null, version: "1.0" }), status: [403], code: "RequestRefused" },
   { name: "no Host, HTTP/1.1", request: (ep) => get(ep, { host: null }), status: [400, 403] },
   { name: "two Host headers, the right one first", request: (ep) => get(ep, { extra: ["Host: evil.example"] }), status: [400, 403] },
-  { name: "two Host headers, the right one second", request: (ep) => getRequest({ path: P, host: "evil.example", token: ep.token, extra: [`Host: ${host(ep)}`] }), status: [400, 403] },
+  { name: "two Host headers, the right one second", request: (ep) => get(ep, { host: "evil.example", extra: [`Host: ${host(ep)}`] }), status: [400, 403] },
   { name: "absolute-form target naming evil.example", request: (ep) => get(ep, { path: `http://evil.example${P}` }), status: [400, 403, 404] },
 ];
 
@@ -150,8 +150,7 @@ describe("credentials endpoint under attack (raw TCP, real daemon, window open)"
   const results = new Map<string, RawResponse>();
 
   beforeAll(async () => {
-    stack = await startStack({ extraToml: OTHER_PROFILE_TOML });
-    ep = await loginAndGrant(stack, "audit");
+    ({ stack, ep } = await grantedStack({ extraToml: OTHER_PROFILE_TOML }));
     other = await endpointOf(stack, "other");
     expect(other.token).not.toBe(ep.token);
     // Paced under the refused-request rate limit (~50 a second), so each answer is the case's own, not 429.

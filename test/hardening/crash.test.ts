@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { probeKeychain } from "../../src/store/keytar.js";
 import { startStack, type Stack } from "../helpers/stack.js";
-import { endpointOf, getRequest, rawRequest, sleep, waitFor200, type Endpoint } from "./raw.js";
+import { endpointOf, sdkGet, sleep, waitFor200, type Endpoint } from "./raw.js";
 
 /**
  * Crash safety of the real daemon: SIGKILL while a mint is in flight at STS, while the state file
@@ -44,7 +44,7 @@ describe(`crash safety (SIGKILL, keychain ${osKeychain ? "os" : "memory"})`, () 
   const relogin = async () => {
     if (!osKeychain) expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
   };
-  const get = (ep: Endpoint) => rawRequest(ep.port, getRequest({ path: P, host: `127.0.0.1:${ep.port}`, token: ep.token }), 15_000, { halfClose: false });
+  const get = (ep: Endpoint) => sdkGet(ep, 15_000);
 
   beforeAll(async () => {
     stack = await startStack({ keychain: osKeychain ? "os" : "memory" });

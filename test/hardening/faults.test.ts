@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fault } from "../sandbox/server.js";
-import { startStack, type Stack } from "../helpers/stack.js";
-import { getRequest, loginAndGrant, rawRequest, sleep, type Endpoint, type RawResponse } from "./raw.js";
+import type { Stack } from "../helpers/stack.js";
+import { grantedStack, sdkGet, sleep, type Endpoint, type RawResponse } from "./raw.js";
 
 /**
  * Failing AWS, injected by the sandbox, against the real daemon: the endpoint answers 503 with
@@ -9,8 +9,6 @@ import { getRequest, loginAndGrant, rawRequest, sleep, type Endpoint, type RawRe
  * while STS fails, and recovers by itself — the first request after the fault mints at once
  * instead of waiting for the broker's 30 s background retry.
  */
-
-const P = "/v1/credentials/audit";
 
 interface Scenario {
   name: string;
@@ -38,13 +36,11 @@ function creds(r: RawResponse): { AccessKeyId: string; Expiration: string } {
 describe("failing AWS: 503 + Retry-After, cached sessions kept, recovery by itself", () => {
   let stack: Stack;
   let ep: Endpoint;
-  // Not half-closed: Node drops a request whose client sent FIN before a slow answer (SDKs never do).
-  const get = () => rawRequest(ep.port, getRequest({ path: P, host: `127.0.0.1:${ep.port}`, token: ep.token }), 10_000, { halfClose: false });
+  const get = () => sdkGet(ep);
   const outcomes: string[] = [];
 
   beforeAll(async () => {
-    stack = await startStack();
-    ep = await loginAndGrant(stack, "audit");
+    ({ stack, ep } = await grantedStack());
   }, 60_000);
   afterAll(async () => {
     console.log(`fault scenarios:\n${outcomes.join("\n")}`);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { startStack, type Stack } from "../helpers/stack.js";
-import { getRequest, loginAndGrant, rawRequest, type Endpoint } from "./raw.js";
+import type { Stack } from "../helpers/stack.js";
+import { grantedStack, rawRequest, sdkRequest, type Endpoint } from "./raw.js";
 
 /**
  * Bounded fuzz of the credentials endpoint on the real daemon: random bytes and mutated valid
@@ -76,21 +76,17 @@ describe(`fuzzing the credentials endpoint (seed ${SEED})`, () => {
   let stack: Stack;
   let ep: Endpoint;
   beforeAll(async () => {
-    stack = await startStack();
-    ep = await loginAndGrant(stack, "audit");
+    ({ stack, ep } = await grantedStack());
   }, 60_000);
-  afterAll(async () => {
-    await stack?.close();
-  });
+  afterAll(() => stack?.close());
 
   it("survives the fuzz, still serves, and logs no secret", async () => {
     const rnd = prng(SEED);
-    const host = `127.0.0.1:${ep.port}`;
     const seeds = [
-      getRequest({ path: "/v1/credentials/audit", host, token: ep.token }),
-      getRequest({ path: "/v1/credentials/audit", host, token: ep.token, method: "POST", extra: ["Content-Length: 2"] }) + "{}",
-      getRequest({ path: "/v1/credentials/audit", host: null, token: ep.token, version: "1.0" }),
-      getRequest({ path: "/v1/credentials/audit?x=1", host, token: "wrong" }),
+      sdkRequest(ep),
+      sdkRequest(ep, { method: "POST", extra: ["Content-Length: 2"] }) + "{}",
+      sdkRequest(ep, { host: null, version: "1.0" }),
+      sdkRequest(ep, { path: "/v1/credentials/audit?x=1", token: "wrong" }),
     ].map((s) => Buffer.from(s, "latin1"));
 
     const statuses = new Map<number, number>();
@@ -118,7 +114,7 @@ describe(`fuzzing the credentials endpoint (seed ${SEED})`, () => {
     expect(stack.daemon!.exitCode).toBeNull();
 
     // Right after the flood (which may have locked refusals into 429), a valid request is served.
-    const ok = await rawRequest(ep.port, getRequest({ path: "/v1/credentials/audit", host, token: ep.token }));
+    const ok = await rawRequest(ep.port, sdkRequest(ep));
     expect(ok.status).toBe(200);
 
     // SIGTERM flushes the audit log; then every line must parse and none may hold a secret.

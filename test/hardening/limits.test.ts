@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import net from "node:net";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { startStack, type Stack } from "../helpers/stack.js";
-import { getRequest, loginAndGrant, rawRequest, sleep, type Endpoint } from "./raw.js";
+import type { Stack } from "../helpers/stack.js";
+import { grantedStack, openIdle, rawRequest, sdkRequest, sleep, slowHeaders, type Endpoint } from "./raw.js";
 
 /**
  * Resource limits of the real daemon's endpoint, over raw TCP: the refused-request rate limit
@@ -15,41 +14,16 @@ import { getRequest, loginAndGrant, rawRequest, sleep, type Endpoint } from "./r
 
 const P = "/v1/credentials/audit";
 
-/** How long the server took to close a connection that sends `prefix` then (with `trickle`) a header byte a second. */
-function slowHeaders(port: number, prefix: string, maxMs: number, trickle = true): Promise<{ closedAfterMs: number; answer: string }> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port });
-    const started = Date.now();
-    let answer = "";
-    let timer: NodeJS.Timeout | undefined;
-    const stop = setTimeout(() => socket.destroy(), maxMs);
-    socket.on("connect", () => {
-      if (prefix !== "") socket.write(prefix);
-      if (trickle) timer = setInterval(() => socket.write("X"), 1000);
-    });
-    socket.on("data", (d: Buffer) => (answer += d.toString("latin1")));
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      clearInterval(timer);
-      clearTimeout(stop);
-      resolve({ closedAfterMs: Date.now() - started, answer });
-    });
-  });
-}
-
 describe("endpoint resource limits (real daemon)", () => {
   let stack: Stack;
   let ep: Endpoint;
-  const good = () => getRequest({ path: P, host: `127.0.0.1:${ep.port}`, token: ep.token });
-  const bad = () => getRequest({ path: P, host: `127.0.0.1:${ep.port}`, token: "wrong-token" });
+  const good = () => sdkRequest(ep);
+  const bad = () => sdkRequest(ep, { token: "wrong-token" });
 
   beforeAll(async () => {
-    stack = await startStack();
-    ep = await loginAndGrant(stack, "audit");
+    ({ stack, ep } = await grantedStack());
   }, 60_000);
-  afterAll(async () => {
-    await stack?.close();
-  });
+  afterAll(() => stack?.close());
 
   it("answers a flood of wrong tokens 429 with Retry-After, while the right token is still served 200", async () => {
     // More refusals than the limit (50 a second), sent together so they land in one window.
@@ -94,30 +68,19 @@ describe("endpoint resource limits (real daemon)", () => {
 
   it("refuses headers beyond the limit with 431 and never reaches the token check", async () => {
     const many = Array.from({ length: 200 }, (_, i) => `X-Pad-${i}: ${"a".repeat(30)}`);
-    const r = await rawRequest(ep.port, getRequest({ path: P, host: `127.0.0.1:${ep.port}`, token: ep.token, extra: many }));
+    const r = await rawRequest(ep.port, sdkRequest(ep, { extra: many }));
     expect(r.status).toBe(431);
   });
 
   it("drops connections beyond the cap, and serves again once they close", async () => {
-    const sockets: net.Socket[] = [];
-    let closedByServer = 0;
-    const open = (): Promise<void> =>
-      new Promise((resolve) => {
-        const s = net.connect({ host: "127.0.0.1", port: ep.port });
-        s.on("error", () => {});
-        s.on("close", () => closedByServer++);
-        s.on("connect", () => resolve());
-        s.on("error", () => resolve());
-        sockets.push(s);
-      });
+    const idle = await openIdle(ep.port, 1100);
     try {
-      for (let i = 0; i < 1100; i += 100) await Promise.all(Array.from({ length: 100 }, open));
       await sleep(1000);
       // The cap is 1,024: Node closes the ones above it as soon as it accepts them.
-      expect(closedByServer).toBeGreaterThanOrEqual(1100 - 1024 - 5);
-      expect(closedByServer).toBeLessThan(1100);
+      expect(idle.closedByServer()).toBeGreaterThanOrEqual(1100 - 1024 - 5);
+      expect(idle.closedByServer()).toBeLessThan(1100);
     } finally {
-      for (const s of sockets) s.destroy();
+      idle.destroy();
     }
     await sleep(500);
     expect((await rawRequest(ep.port, good())).status).toBe(200);

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import http from "node:http";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { startStack, type Stack } from "../helpers/stack.js";
-import { loginAndGrant, sleep, type Endpoint } from "./raw.js";
+import type { Stack } from "../helpers/stack.js";
+import { grantedStack, sleep, type Endpoint } from "./raw.js";
 
 /**
  * Load on the real daemon: many concurrent keep-alive connections, each sending one request after
@@ -54,12 +54,9 @@ describe(`load: ${CONNECTIONS} concurrent connections for ${DURATION_MS / 1000} 
   let ep: Endpoint;
 
   beforeAll(async () => {
-    stack = await startStack();
-    ep = await loginAndGrant(stack, "audit");
+    ({ stack, ep } = await grantedStack());
   }, 60_000);
-  afterAll(async () => {
-    await stack?.close();
-  });
+  afterAll(() => stack?.close());
 
   it("serves every valid request, keeps RSS bounded and the audit log well-formed", async () => {
     const pid = stack.daemon!.pid!;

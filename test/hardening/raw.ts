@@ -1,5 +1,10 @@
 import net from "node:net";
-import type { Stack } from "../helpers/stack.js";
+import { startStack, type Stack, type StackOptions } from "../helpers/stack.js";
+
+/**
+ * The hardening suites' one raw-socket helper: requests written verbatim, SDK-shaped requests,
+ * slow and idle connections, all against the real daemon's endpoint on 127.0.0.1.
+ */
 
 /** One HTTP response as read off the wire, headers lower-cased. */
 export interface RawResponse {
@@ -50,8 +55,18 @@ export function parseResponse(raw: string): RawResponse {
   return { status, headers, body, raw };
 }
 
+/** The parts of a request; null leaves a header out. */
+export interface RequestParts {
+  path: string;
+  host?: string | null;
+  token?: string | null;
+  extra?: string[];
+  version?: string;
+  method?: string;
+}
+
 /** A well-formed SDK request, with every part replaceable. */
-export function getRequest(o: { path: string; host?: string | null; token?: string | null; extra?: string[]; version?: string; method?: string }): string {
+export function getRequest(o: RequestParts): string {
   const lines = [`${o.method ?? "GET"} ${o.path} HTTP/${o.version ?? "1.1"}`];
   if (o.host !== null && o.host !== undefined) lines.push(`Host: ${o.host}`);
   if (o.token !== null && o.token !== undefined) lines.push(`Authorization: ${o.token}`);
@@ -65,6 +80,19 @@ export interface Endpoint {
   token: string;
 }
 
+/** `audit`'s credentials request to `ep` as an SDK sends it (Host and token right), with any part replaced. */
+export function sdkRequest(ep: Endpoint, o: Partial<RequestParts> = {}): string {
+  return getRequest({ path: "/v1/credentials/audit", host: `127.0.0.1:${ep.port}`, token: ep.token, ...o });
+}
+
+/**
+ * Sends sdkRequest(ep) without half-closing, as SDKs do: Node drops a request whose client sent
+ * FIN before a slow answer, which a test of slow answers must not mistake for a refusal.
+ */
+export function sdkGet(ep: Endpoint, timeoutMs = 10_000): Promise<RawResponse> {
+  return rawRequest(ep.port, sdkRequest(ep), timeoutMs, { halfClose: false });
+}
+
 export async function endpointOf(stack: Stack, profile: string): Promise<Endpoint> {
   const env = await stack.clientEnv(profile);
   const url = env.AWS_CONTAINER_CREDENTIALS_FULL_URI!;
@@ -72,6 +100,12 @@ export async function endpointOf(stack: Stack, profile: string): Promise<Endpoin
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A real daemon (startStack), logged in, with `audit`'s window open and served. */
+export async function grantedStack(opts: StackOptions = {}): Promise<{ stack: Stack; ep: Endpoint }> {
+  const stack = await startStack(opts);
+  return { stack, ep: await loginAndGrant(stack, "audit") };
+}
 
 /** Log in, open a window and wait until the endpoint serves (the first mint may answer 503). */
 export async function loginAndGrant(stack: Stack, profile: string): Promise<Endpoint> {
@@ -87,9 +121,56 @@ export async function loginAndGrant(stack: Stack, profile: string): Promise<Endp
 export async function waitFor200(ep: Endpoint, path: string, timeoutMs = 20_000): Promise<RawResponse> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await rawRequest(ep.port, getRequest({ path, host: `127.0.0.1:${ep.port}`, token: ep.token }));
+    const r = await rawRequest(ep.port, sdkRequest(ep, { path }));
     if (r.status === 200) return r;
     if (Date.now() > deadline) throw new Error(`no 200 within ${timeoutMs} ms: last ${r.status} ${r.body}`);
     await sleep(200);
   }
+}
+
+/**
+ * Connects, writes `prefix` and then, with `trickle`, one more header byte a second (slowloris):
+ * how long the server took to close the connection, and what it answered. Gives up after `maxMs`.
+ */
+export function slowHeaders(port: number, prefix: string, maxMs: number, trickle = true): Promise<{ closedAfterMs: number; answer: string }> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    const started = Date.now();
+    let answer = "";
+    let timer: NodeJS.Timeout | undefined;
+    const stop = setTimeout(() => socket.destroy(), maxMs);
+    socket.on("connect", () => {
+      if (prefix !== "") socket.write(prefix);
+      if (trickle) timer = setInterval(() => socket.write("X"), 1000);
+    });
+    socket.on("data", (d: Buffer) => (answer += d.toString("latin1")));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearInterval(timer);
+      clearTimeout(stop);
+      resolve({ closedAfterMs: Date.now() - started, answer });
+    });
+  });
+}
+
+/** Idle connections held open, and how many of them the server has closed so far. */
+export interface IdleConnections {
+  closedByServer(): number;
+  destroy(): void;
+}
+
+/** Opens `count` connections that say nothing, `batch` at a time (each batch connected before the next). */
+export async function openIdle(port: number, count: number, batch = 100): Promise<IdleConnections> {
+  const sockets: net.Socket[] = [];
+  let closed = 0;
+  const open = (): Promise<void> =>
+    new Promise((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port });
+      s.on("close", () => closed++);
+      s.on("connect", () => resolve());
+      s.on("error", () => resolve());
+      sockets.push(s);
+    });
+  for (let i = 0; i < count; i += batch) await Promise.all(Array.from({ length: Math.min(batch, count - i) }, open));
+  return { closedByServer: () => closed, destroy: () => sockets.forEach((s) => s.destroy()) };
 }
