@@ -5,7 +5,7 @@ import path from "node:path";
 import { ManualClock } from "../src/clock.js";
 import { startDaemon, type RunningDaemon } from "../src/daemon/compose.js";
 import { controlClient } from "../src/control/client.js";
-import type { EnvInfo, StatusReport } from "../src/server/control.js";
+import type { EnvInfo, StatusReport } from "../src/control/contract.js";
 import { startSandbox, type Sandbox } from "./sandbox/server.js";
 import { fetchCredentials, PROFILE_TOML, xdgEnv } from "./helpers/stack.js";
 

@@ -1,7 +1,7 @@
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/types.js";
 import { S3jitError } from "../errors.js";
-import type { EnvInfo, StatusReport } from "../server/control.js";
+import type { EnvInfo, StatusReport } from "../control/contract.js";
 import { VERSION } from "../version.js";
 import { EXIT, paint, type Deps } from "./io.js";
 

@@ -1,4 +1,4 @@
-import type { EnvInfo } from "../server/control.js";
+import type { EnvInfo } from "../control/contract.js";
 import { UsageError } from "../errors.js";
 import { EXIT, type Deps } from "./io.js";
 

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import type { EnvInfo } from "../server/control.js";
+import type { EnvInfo } from "../control/contract.js";
 import { UsageError } from "../errors.js";
 import { envFor } from "./env.js";
 import type { Deps } from "./io.js";

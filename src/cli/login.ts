@@ -1,4 +1,4 @@
-import type { LoginStarted } from "../server/control.js";
+import type { LoginStarted } from "../control/contract.js";
 import { canOpenBrowser, openBrowser } from "../platform/browser.js";
 import { EXIT, paint, timeLeft, type Deps } from "./io.js";
 

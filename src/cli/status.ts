@@ -1,4 +1,4 @@
-import type { StatusReport } from "../server/control.js";
+import type { StatusReport } from "../control/contract.js";
 import { S3jitError, UsageError } from "../errors.js";
 import { waybar, waybarDaemonDown, xbar, xbarDaemonDown } from "./tray-formats.js";
 import { EXIT, paint, timeLeft, type Deps, type Io } from "./io.js";

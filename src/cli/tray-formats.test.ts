@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StatusReport } from "../server/control.js";
+import type { StatusReport } from "../control/contract.js";
 import { trayClass, waybar, waybarDaemonDown, xbar, xbarDaemonDown } from "./tray-formats.js";
 
 const NOW = Date.parse("2026-03-02T10:00:00Z");

@@ -1,4 +1,4 @@
-import type { StatusReport } from "../server/control.js";
+import type { StatusReport } from "../control/contract.js";
 
 /** Under this much time left a window shows as closing soon (the tray turns amber). */
 export const CLOSING_SOON_MS = 5 * 60_000;

@@ -1,72 +1,12 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
 import type { ServerResponse } from "node:http";
+import type { ControlApi } from "../control/contract.js";
 import { S3jitError } from "../errors.js";
-
-/** What `status --json` prints (DESIGN.md §2); times are ISO 8601 UTC. */
-export interface StatusReport {
-  daemon: { pid: number; version: string; port: number; config: string; keychain: string; startedAt: string; warnings: string[] };
-  sso: Record<string, { loggedIn: boolean; expiresAt: string | null; loginPending: boolean }>;
-  profiles: Record<
-    string,
-    {
-      mode: "scoped" | "assume-role";
-      grant: "explicit" | "on-demand";
-      window: { open: boolean; start: string; end: string; reason: string; who?: string } | null;
-      session: { expiration: string } | null;
-      lastRefusal: { code: string; at: string } | null;
-      loginRequired: boolean;
-    }
-  >;
-}
-
-export interface LoginStarted {
-  sso: string;
-  alreadyLoggedIn: boolean;
-  flow?: "pkce" | "device";
-  /** What the user opens in a browser. */
-  url?: string;
-  verificationUri?: string;
-  userCode?: string;
-  expiresAt?: string;
-}
-
-export interface EnvInfo {
-  profile: string;
-  region: string;
-  url: string;
-  tokenFile: string;
-  token: string;
-}
-
-/** What the daemon offers its owner over the control socket. */
-export interface ControlApi {
-  status(): StatusReport;
-  login(sso: string | undefined, force: boolean, flow: "pkce" | "device"): Promise<LoginStarted>;
-  waitLogin(sso: string): Promise<{ sso: string; expiresAt: string | null }>;
-  logout(): Promise<void>;
-  grant(profile: string, req: { for?: string; reason?: string; who?: string }): { profile: string; start: string; end: string; reason: string };
-  revoke(profile: string): Promise<void>;
-  env(profile: string): EnvInfo;
-  accounts(sso: string): Promise<Array<{ accountId: string; accountName: string; roles: string[] }>>;
-  /** The credentials JSON the endpoint would serve (for credential-process). */
-  credentials(profile: string): Promise<{ AccessKeyId: string; SecretAccessKey: string; Token: string; Expiration: string }>;
-  /** Subscribe to state changes; returns the unsubscribe function. */
-  subscribe(listener: (event: { type: string } & Record<string, unknown>) => void): () => void;
-}
+import { statusOf } from "./errors.js";
 
 /** How long shutdown waits for control requests under way before it drops them. */
 const CLOSE_GRACE_MS = 5000;
-
-const CLIENT_ERRORS = new Set(["Usage", "UnknownProfile", "GrantRefused", "PolicyInvalid", "PolicyTooLarge", "OutsideHours"]);
-
-function statusOf(err: S3jitError): number {
-  if (CLIENT_ERRORS.has(err.code)) return 400;
-  if (err.code === "LoginRequired" || err.code === "WindowClosed") return 403;
-  if (err.code === "LoginExpired" || err.code === "LoginDenied") return 401;
-  if (err.code === "UpstreamError" || err.code === "MintPending") return 503;
-  return 500;
-}
 
 /**
  * The control API on a unix socket. The socket file is 0600 inside a 0700 folder, so only the
@@ -82,9 +22,10 @@ export async function createControlServer(api: ControlApi, socketPath: string): 
   });
 
   app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof S3jitError) return reply.code(statusOf(err)).send({ code: err.code, message: err.message });
+    // The one status table (server/errors.ts); the message in full: only the owner reads this socket.
+    if (err instanceof S3jitError) return reply.code(statusOf(err.code)).send({ code: err.code, message: err.message });
     const status = (err as { statusCode?: number }).statusCode;
-    if (status && status < 500) return reply.code(status).send({ code: "BadRequest", message: (err as Error).message });
+    if (status && status < 500) return reply.code(status).send({ code: "Malformed", message: (err as Error).message });
     return reply.code(500).send({ code: "InternalError", message: "internal error; see the daemon's log" });
   });
 

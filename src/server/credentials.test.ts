@@ -411,7 +411,7 @@ describe("credentials endpoint under a flood of refused requests", () => {
       const r = await request(server.port, "/v1/credentials/dev", { authorization: `guess-${i}` });
       statuses.push(r.status);
       if (r.status === 429) {
-        expect(r.json).toMatchObject({ code: "RateLimited", Code: "RateLimited" });
+        expect(r.json).toMatchObject({ code: "ThrottlingException", Code: "ThrottlingException" });
         expect(Number(r.headers["retry-after"])).toBeGreaterThanOrEqual(1);
       }
     }

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
+import { awsTime } from "../time.js";
 import type { Session } from "../types.js";
 import { errorBody, MALFORMED, METHOD_NOT_ALLOWED, NOT_FOUND, rateLimited, REQUEST_REFUSED, toHttp, UNAUTHORIZED, type HttpError } from "./errors.js";
 import { isProfileName } from "./profile-name.js";
@@ -73,14 +74,6 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const MAX_HEADER_BYTES = 4096;
 const MAX_CONNECTIONS = 1024;
 const SLASH = 0x2f;
-
-/**
- * `Expiration` exactly as YYYY-MM-DDTHH:MM:SSZ: the JS and Rust SDKs reject `+00:00`, and
- * milliseconds are cut (rounded down, so the served time never passes the window's end).
- */
-export function awsTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19) + "Z";
-}
 
 /** An error's code for the log only when it looks like one (EPIPE, KeychainUnavailable), never free text. */
 function errnoCode(err: unknown): string | undefined {

@@ -17,20 +17,49 @@ export interface ErrorBody {
   Message: string;
 }
 
-const STATUS: Readonly<Record<string, number>> = {
-  Malformed: 400,
-  Unauthorized: 401,
-  WindowClosed: 403,
-  OutsideHours: 403,
-  LoginRequired: 403,
-  GrantRefused: 403,
-  RequestRefused: 403,
-  NotFound: 404,
-  MethodNotAllowed: 405,
-  RateLimited: 429,
-  UpstreamError: 503,
-  MintPending: 503,
+/** The code SDKs retry on a 429 (DESIGN.md §2): botocore, JS v3, Go and Java all know this one. */
+export const THROTTLING = "ThrottlingException";
+
+const KEYCHAIN_MESSAGE = "the OS keychain is not usable (locked, or no Secret Service): run `s3jit doctor`";
+
+/**
+ * The one error → HTTP status table, for the credentials endpoint and the control API alike.
+ * 4xx: the request (or the profile's config) is refused and retrying will not help; 503: the
+ * daemon cannot answer now and a retry may succeed. A code not listed here is a bug: 500.
+ * `endpoint` replaces the message on the credentials endpoint where the error's own text carries
+ * detail from outside s3jit (a keychain's error text) that an SDK would copy into its logs.
+ */
+const TABLE: Readonly<Record<string, { status: number; endpoint?: string }>> = {
+  Usage: { status: 400 },
+  Malformed: { status: 400 },
+  InvalidProfileName: { status: 400 },
+  UnknownProfile: { status: 400 },
+  Unauthorized: { status: 401 },
+  LoginExpired: { status: 401 },
+  LoginDenied: { status: 401 },
+  WindowClosed: { status: 403 },
+  OutsideHours: { status: 403 },
+  LoginRequired: { status: 403 },
+  GrantRefused: { status: 403 },
+  RequestRefused: { status: 403 },
+  // The profile's config cannot be served (caught at load where possible; never a 500).
+  ConfigInvalid: { status: 403 },
+  PolicyInvalid: { status: 403 },
+  PolicyTooLarge: { status: 403 },
+  HoursInvalid: { status: 403 },
+  NotFound: { status: 404 },
+  MethodNotAllowed: { status: 405 },
+  [THROTTLING]: { status: 429 },
+  UpstreamError: { status: 503 },
+  MintPending: { status: 503 },
+  KeychainUnavailable: { status: 503, endpoint: KEYCHAIN_MESSAGE },
+  StateWriteFailed: { status: 503 },
 };
+
+/** The HTTP status of an S3jitError code: the same on the endpoint and the control socket. */
+export function statusOf(code: string): number {
+  return TABLE[code]?.status ?? 500;
+}
 
 const UNAUTHORIZED_MESSAGE =
   "the Authorization header is missing or does not hold this profile's token: point the SDK at the daemon with `s3jit env PROFILE` or `s3jit exec PROFILE -- CMD`";
@@ -39,19 +68,19 @@ export const MALFORMED: HttpError = { status: 400, code: "Malformed", message: "
 const INTERNAL: HttpError = { status: 500, code: "InternalError", message: "internal error in the s3jit daemon: see its log, or run `s3jit doctor`" };
 
 /**
- * The one place that maps an error to what the endpoint answers. Only our own S3jitError messages
- * reach the body: they are written to say what to run and never carry a secret. Anything else
- * becomes a generic 500, because a foreign error's text may quote a request, a token or a key
- * (and botocore copies the body into its exception, and from there into logs).
+ * What the credentials endpoint answers for an error. Only our own S3jitError messages reach the
+ * body: they are written to say what to run and never carry a secret. Anything else becomes a
+ * generic 500, because a foreign error's text may quote a request, a token or a key (and botocore
+ * copies the body into its exception, and from there into logs).
  */
 export function toHttp(err: unknown): HttpError {
   if (err instanceof S3jitError) {
     // A profile the daemon no longer serves looks exactly like a wrong token: no oracle for names.
     if (err.code === "UnknownProfile" || err.code === "Unauthorized") return { status: 401, code: "Unauthorized", message: UNAUTHORIZED_MESSAGE };
-    const status = STATUS[err.code];
-    if (status === undefined) return INTERNAL;
-    const out: HttpError = { status, code: err.code, message: err.message };
-    if (status === 503 || status === 429) out.retryAfter = retryAfterOf(err);
+    const row = TABLE[err.code];
+    if (row === undefined) return INTERNAL;
+    const out: HttpError = { status: row.status, code: err.code, message: row.endpoint ?? err.message };
+    if (row.status === 503 || row.status === 429) out.retryAfter = retryAfterOf(err);
     return out;
   }
   // fastify's own 4xx (a bad URL encoding, a parameter too long, a body it will not parse): the
@@ -83,8 +112,8 @@ export const NOT_FOUND = toHttp(new S3jitError("NotFound", "not found: the crede
 
 export function rateLimited(retryAfterSeconds: number): HttpError {
   return {
-    status: 429,
-    code: "RateLimited",
+    status: statusOf(THROTTLING),
+    code: THROTTLING,
     message: "too many refused requests: the endpoint refuses everything but a valid token for a moment",
     retryAfter: Math.max(1, Math.ceil(retryAfterSeconds)),
   };

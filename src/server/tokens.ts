@@ -1,7 +1,8 @@
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
-import { constants, promises as fs, type Stats } from "node:fs";
+import { constants, promises as fs } from "node:fs";
 import path from "node:path";
 import { S3jitError, UnknownProfileError } from "../errors.js";
+import { privacyProblem, writePrivateFile, type PrivacyProblem } from "../platform/files.js";
 import { isProfileName } from "./profile-name.js";
 
 export interface EndpointTokensOptions {
@@ -98,7 +99,7 @@ export class EndpointTokens {
     const names = profile === undefined ? [...this.entries.keys()] : [profile];
     for (const name of names) {
       if (!this.entries.has(name)) throw new UnknownProfileError(name, [...this.entries.keys()]);
-      const token = await this.write(name);
+      const token = this.write(name);
       const old = this.entries.get(name);
       this.entries.set(name, { ...fresh(token), ...(old ? { previous: old.digest, previousUntil: this.now() + this.graceMs } : {}) });
     }
@@ -113,11 +114,12 @@ export class EndpointTokens {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return this.write(profile);
-      if (code === "ELOOP") throw insecure(file, "is a symbolic link", `rm ${file}`);
+      if (code === "ELOOP") throw insecure(file, { problem: "is a symbolic link", fix: `rm ${file}` });
       throw err;
     }
     try {
-      checkPrivate(file, await handle.stat(), "file");
+      const problem = privacyProblem(file, await handle.stat(), "file");
+      if (problem) throw insecure(file, problem);
       const text = await handle.readFile("utf8");
       if (TOKEN_SHAPE.test(text)) return text;
     } finally {
@@ -128,23 +130,9 @@ export class EndpointTokens {
   }
 
   /** Write a fresh token atomically: readers see the old file or the new one, never half of one. */
-  private async write(profile: string): Promise<string> {
+  private write(profile: string): string {
     const token = randomBytes(TOKEN_BYTES).toString("base64url");
-    const file = this.tokenFile(profile);
-    const tmp = path.join(this.dir, `.${profile}.${randomBytes(6).toString("hex")}.tmp`);
-    const handle = await fs.open(tmp, "wx", 0o600);
-    try {
-      // The umask can only narrow the mode; chmod makes it exactly 0600 whatever it is.
-      await handle.chmod(0o600);
-      await handle.writeFile(token, "utf8");
-      await handle.sync();
-    } catch (err) {
-      await handle.close();
-      await fs.rm(tmp, { force: true });
-      throw err;
-    }
-    await handle.close();
-    await fs.rename(tmp, file);
+    writePrivateFile(this.tokenFile(profile), token);
     return token;
   }
 }
@@ -155,7 +143,7 @@ function fresh(token: string): Entry {
 
 /** Create the folder owner-only; an existing one must already be owner-only (as ssh insists for ~/.ssh). */
 async function prepareDir(dir: string): Promise<void> {
-  let st: Stats;
+  let st;
   try {
     st = await fs.stat(dir);
   } catch (err) {
@@ -164,24 +152,11 @@ async function prepareDir(dir: string): Promise<void> {
     await fs.chmod(dir, 0o700);
     return;
   }
-  checkPrivate(dir, st, "dir");
+  const problem = privacyProblem(dir, st, "dir");
+  if (problem) throw insecure(dir, problem);
 }
 
-function checkPrivate(target: string, st: Stats, kind: "file" | "dir"): void {
-  if (kind === "file" ? !st.isFile() : !st.isDirectory()) {
-    throw insecure(target, `is not a regular ${kind === "file" ? "file" : "folder"}`, `rm -r ${target}`);
-  }
-  const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) {
-    throw insecure(target, `belongs to uid ${st.uid}, not to you (uid ${uid})`, `sudo chown ${uid} ${target}`);
-  }
-  if ((st.mode & 0o077) !== 0) {
-    const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
-    throw insecure(target, `is open to group or others (mode ${mode})`, `chmod ${kind === "file" ? "600" : "700"} ${target}`);
-  }
-}
-
-function insecure(target: string, problem: string, fix: string): S3jitError {
+function insecure(target: string, { problem, fix }: PrivacyProblem): S3jitError {
   // Whoever could read it may hold the token: rotating after the fix shuts them out.
   return new S3jitError("InsecureFile", `${target} ${problem}: run \`${fix}\`, then \`s3jit logout\` once the daemon runs, to rotate the endpoint tokens`);
 }

@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import path from "node:path";
-import { WindowStateError, type Window, type WindowBook } from "./windows.js";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { S3jitError } from "../errors.js";
+import { privacyProblemAt, writePrivateFile } from "../platform/files.js";
+import { WindowBook, WindowStateError, type GrantRequest, type Window, type WindowRules } from "./windows.js";
 
 /**
  * The window state file keeps open windows across a daemon restart:
@@ -19,67 +20,28 @@ function checksum(windows: unknown): string {
 /** Writes every window of `book` to `file` (0600), atomically: readers see the old file or the new one. */
 export function saveWindows(file: string, book: WindowBook): void {
   const windows: Window[] = book.toJSON();
-  const text = `${JSON.stringify({ version: VERSION, windows, checksum: checksum(windows) })}\n`;
-  const dir = path.dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // Same folder as the target, so the rename cannot cross file systems and is atomic.
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const fd = openSync(tmp, "wx", 0o600);
-    try {
-      fchmodSync(fd, 0o600); // the umask may have taken bits we want, never given ones we don't
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  syncDir(dir);
-}
-
-/** Makes the rename itself durable; some platforms cannot fsync a folder, and that is fine. */
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
-  } catch {
-    // best effort
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  writePrivateFile(file, `${JSON.stringify({ version: VERSION, windows, checksum: checksum(windows) })}\n`);
 }
 
 /**
  * Loads the windows saved in `file` into `book`, dropping those that have ended; returns how many
- * are open. A missing file is no windows. A file that is corrupt, edited by hand, not owner-only or
- * not ours throws WindowStateError and leaves `book` as it was: the daemon reports it and starts
- * with no windows. Loaded windows keep their end: loading never extends one.
+ * are open. A missing file is no windows. A file that is corrupt or edited by hand throws
+ * WindowStateError and leaves `book` as it was: the daemon reports it and starts with no windows.
+ * A file that is not the owner's alone (another user's, open to others, a link) throws InsecureFile:
+ * like ssh with a private key, the daemon then refuses to start and names the fix, since someone
+ * else may have written it. Loaded windows keep their end: loading never extends one.
  */
 export function loadWindows(file: string, book: WindowBook, now: number): number {
   const fail = (why: string): never => {
     throw new WindowStateError(`the window state file ${file} ${why}; it is ignored and every window starts closed (run \`s3jit grant\` again)`);
   };
-  let stat;
-  try {
-    stat = lstatSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
-    throw err;
-  }
-  if (!stat.isFile()) fail("is not a regular file");
-  if (process.platform !== "win32") {
-    if (typeof process.getuid === "function" && stat.uid !== process.getuid()) fail("belongs to another user");
-    if ((stat.mode & 0o077) !== 0) fail(`has mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}, not 0600 (owner only)`);
-  }
+  const insecure = privacyProblemAt(file, "file");
+  if (insecure) throw new S3jitError("InsecureFile", `${file} ${insecure.problem}: other users may have read or changed it. Run \`${insecure.fix}\` and start again`);
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(file, "utf8"));
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
     fail("is not valid JSON (damaged?)");
   }
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return fail("is not a JSON object");
@@ -95,4 +57,49 @@ export function loadWindows(file: string, book: WindowBook, now: number): number
     throw err;
   }
   return book.toJSON().length;
+}
+
+/**
+ * The windows as the daemon holds them: the rules of WindowBook, kept in `file` across restarts.
+ * Every change is written before it is returned.
+ */
+export class WindowState {
+  private book = new WindowBook();
+
+  constructor(readonly file: string) {}
+
+  /** Loads the saved windows (see loadWindows); returns how many are open. */
+  load(now: number): number {
+    return loadWindows(this.file, this.book, now);
+  }
+
+  get(profile: string, now: number): Window | null {
+    return this.book.get(profile, now);
+  }
+
+  grant(profile: string, req: GrantRequest, cfg: WindowRules, now: number): Window {
+    return this.change((book) => book.grant(profile, req, cfg, now));
+  }
+
+  onDemand(profile: string, cfg: WindowRules, now: number): Window {
+    if (this.book.get(profile, now)) return this.book.onDemand(profile, cfg, now);
+    return this.change((book) => book.onDemand(profile, cfg, now));
+  }
+
+  revoke(profile: string, now: number): Window | null {
+    return this.change((book) => book.revoke(profile, now));
+  }
+
+  /** WindowBook.restrict, saved when anything changed; returns the profiles whose window changed. */
+  restrict(rulesFor: (profile: string) => WindowRules | undefined, now: number): string[] {
+    const changed = this.book.restrict(rulesFor, now);
+    if (changed.length > 0) saveWindows(this.file, this.book);
+    return changed;
+  }
+
+  private change<T>(apply: (book: WindowBook) => T): T {
+    const result = apply(this.book);
+    saveWindows(this.file, this.book);
+    return result;
+  }
 }

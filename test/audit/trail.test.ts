@@ -7,7 +7,7 @@ import { startDaemon, type RunningDaemon } from "../../src/daemon/compose.js";
 import { controlClient } from "../../src/control/client.js";
 import { run as auditCommand } from "../../src/cli/audit.js";
 import { auditFiles } from "../../src/audit/audit.js";
-import type { EnvInfo, StatusReport } from "../../src/server/control.js";
+import type { EnvInfo, StatusReport } from "../../src/control/contract.js";
 import { startSandbox, type Sandbox } from "../sandbox/server.js";
 import { PROFILE_TOML } from "../helpers/stack.js";
 

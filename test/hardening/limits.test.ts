@@ -34,7 +34,7 @@ describe("endpoint resource limits (real daemon)", () => {
     expect(limited.length).toBeGreaterThan(0);
     for (const r of limited) {
       expect(Number(r.headers["retry-after"])).toBeGreaterThanOrEqual(1);
-      expect((JSON.parse(r.body) as { code: string }).code).toBe("RateLimited");
+      expect((JSON.parse(r.body) as { code: string }).code).toBe("ThrottlingException");
     }
     // Still locked (a wrong token right now is 429) — and the right token is served regardless.
     const [locked, ok] = await Promise.all([rawRequest(ep.port, bad()), rawRequest(ep.port, good())]);

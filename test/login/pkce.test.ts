@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { fetchCredentials, startStack, type Stack } from "../helpers/stack.js";
 import { controlClient, type ControlClient } from "../../src/control/client.js";
-import type { LoginStarted, StatusReport } from "../../src/server/control.js";
+import type { LoginStarted, StatusReport } from "../../src/control/contract.js";
 
 /**
  * The test plays the browser against a real daemon (child process): it opens the authorize URL the

@@ -1,0 +1,117 @@
+import { parseDuration } from "../config/duration.js";
+import type { Config } from "../config/types.js";
+import { S3jitError, UsageError } from "../errors.js";
+import { awsTime, iso } from "../time.js";
+import type { Audit } from "../audit/audit.js";
+import type { Broker } from "../broker/broker.js";
+import type { SsoLogins } from "../sso/logins.js";
+import type { ControlApi, StatusReport } from "./contract.js";
+
+/** What the control service needs of the daemon's parts; daemon/compose.ts supplies them. */
+export interface ControlServiceDeps {
+  config: () => Config;
+  broker: Pick<Broker, "grant" | "revoke" | "credentials" | "status" | "purgeAll" | "resume" | "on">;
+  logins: Pick<SsoLogins, "state" | "startLogin" | "waitLogin" | "logout" | "accounts">;
+  tokens: { token(profile: string): string; tokenFile(profile: string): string; rotate(): Promise<void> };
+  audit: Audit;
+  clock: { now(): number };
+  /** The endpoint's URL for a profile. */
+  url(profile: string): string;
+  daemon: { pid: number; version: string; port: number; startedAt: number; warnings: string[] };
+  /** Who asked, when the request does not say: only the owner reaches the control socket. */
+  owner: string;
+}
+
+/** The control API as the daemon implements it: every request of the CLI and trays lands here. */
+export function controlService(deps: ControlServiceDeps): ControlApi {
+  const { broker, logins, tokens, audit, clock } = deps;
+
+  const profile = (name: string) => {
+    const config = deps.config();
+    const p = config.profiles[name];
+    if (!p) throw new S3jitError("UnknownProfile", `no profile "${name}" in ${config.file}`);
+    return p;
+  };
+
+  function status(): StatusReport {
+    const config = deps.config();
+    const now = clock.now();
+    const sso: StatusReport["sso"] = {};
+    for (const name of Object.keys(config.sso)) sso[name] = logins.state(name);
+    const profiles: StatusReport["profiles"] = {};
+    for (const [name, p] of Object.entries(config.profiles)) {
+      const st = broker.status(name);
+      const w = st.window;
+      profiles[name] = {
+        mode: p.roleArn ? "assume-role" : "scoped",
+        grant: p.grant,
+        window: w ? { open: w.start <= now && now < w.end, start: iso(w.start), end: iso(w.end), reason: w.reason, ...(w.who ? { who: w.who } : {}) } : null,
+        session: st.session ? { expiration: iso(st.session.expiration) } : null,
+        lastRefusal: st.lastRefusal ? { code: st.lastRefusal.code, at: iso(st.lastRefusal.at) } : null,
+        loginRequired: !sso[p.sso]?.loggedIn,
+      };
+    }
+    const d = deps.daemon;
+    return {
+      daemon: { pid: d.pid, version: d.version, port: d.port, config: config.file, keychain: config.daemon.keychain, startedAt: iso(d.startedAt), warnings: d.warnings },
+      sso,
+      profiles,
+    };
+  }
+
+  return {
+    status,
+    async login(name, force, flow) {
+      const sso = name ?? Object.keys(deps.config().sso)[0];
+      if (!sso) throw new UsageError("the config defines no [sso.NAME] section");
+      if (!force && logins.state(sso).loggedIn) return { sso, alreadyLoggedIn: true };
+      const prompt = await logins.startLogin(sso, flow);
+      return { ...prompt, alreadyLoggedIn: false };
+    },
+    async waitLogin(sso) {
+      const st = await logins.waitLogin(sso);
+      broker.resume();
+      return { sso, expiresAt: st.expiresAt };
+    },
+    async logout() {
+      for (const name of Object.keys(deps.config().sso)) await logins.logout(name);
+      await broker.purgeAll();
+      await tokens.rotate();
+      audit.record("logout", {});
+    },
+    grant(name, req) {
+      const w = broker.grant(name, {
+        ...(req.for ? { durationMs: durationArg(req.for) } : {}),
+        ...(req.reason ? { reason: req.reason } : {}),
+        who: req.who ?? deps.owner,
+      });
+      return { profile: name, start: iso(w.start), end: iso(w.end), reason: w.reason };
+    },
+    revoke: (name) => broker.revoke(name),
+    env(name) {
+      const p = profile(name);
+      return { profile: name, region: p.region, url: deps.url(name), tokenFile: tokens.tokenFile(name), token: tokens.token(name) };
+    },
+    accounts: (sso) => logins.accounts(sso),
+    async credentials(name) {
+      // credential_process hands out credentials too: it gets the same serve/refuse lines as the
+      // endpoint (the process is not known here: only the owner reaches this socket).
+      const peer = { via: "control" };
+      const s = await broker.credentials(name).catch((err: unknown) => {
+        if (err instanceof S3jitError && err.code !== "MintPending") audit.record("refuse", { profile: name, code: err.code, peer });
+        throw err;
+      });
+      audit.record("serve", { profile: name, accessKeyId: s.accessKeyId, expiration: iso(s.expiration), peer });
+      return { AccessKeyId: s.accessKeyId, SecretAccessKey: s.secretAccessKey, Token: s.sessionToken, Expiration: awsTime(s.expiration) };
+    },
+    subscribe: (listener) => broker.on((e) => listener({ ...e })),
+  };
+}
+
+function durationArg(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new UsageError(`--for: ${(err as Error).message}`);
+  }
+}
