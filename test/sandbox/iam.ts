@@ -90,6 +90,16 @@ export async function authenticate(req: SandboxRequest, registry: CredentialRegi
 
 /** Session policies as STS checks them before minting; `undefined` when acceptable. */
 export function checkSessionPolicy(policy: string): { code: string; message: string } | undefined {
+  // STS's parameter constraint, checked before anything reads the document: characters outside
+  // it (any script beyond Latin-1, unescaped) refuse the call; JSON \uXXXX escapes pass.
+  // eslint-disable-next-line no-control-regex -- STS's rule names tab, LF and CR
+  if (!/^[\u0009\u000A\u000D\u0020-\u00FF]+$/.test(policy)) {
+    return {
+      code: "ValidationError",
+      message:
+        "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+    };
+  }
   // The real limit is on the packed (compressed) size; for the minified JSON the daemon sends,
   // 2048 characters is the documented plaintext ceiling and what the policy builder targets.
   if (policy.length > 2048) {

@@ -1,6 +1,7 @@
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { isoSeconds } from "./http.js";
 import type { CredentialRegistry, IssuedSession } from "./iam.js";
+import { contextStandIn, withContextStandIn } from "./kms-context.js";
 
 /**
  * S3 authorization as AWS decides it for a role session: the identity policy (the permission
@@ -24,8 +25,18 @@ export type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 /** What the permission set's role may do before any session policy narrows it. */
 const PERMISSION_SET_POLICY = {
   Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }],
+  Statement: [
+    { Effect: "Allow", Action: "s3:*", Resource: "*" },
+    // SSE-KMS reads: the permission set needs kms:Decrypt through S3, as real ones do.
+    { Effect: "Allow", Action: "kms:Decrypt", Resource: "*" },
+  ],
 };
+
+/** A KMS key's default key policy: the account's IAM policies decide (the simulator needs one). */
+function keyPolicy(keyArn: string): unknown {
+  const [, partition = "aws", , , account = ""] = keyArn.split(":");
+  return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" }] };
+}
 
 /**
  * The session policies that bound a session. A scoped session can never do more than the
@@ -45,6 +56,7 @@ function principalArn(session: IssuedSession): string {
 }
 
 async function evaluate(session: IssuedSession, access: S3Access, now: number, sessionPolicy: string | undefined): Promise<Decision> {
+  const kms = access.action.startsWith("kms:");
   const result = await runSimulation(
     {
       request: {
@@ -59,12 +71,13 @@ async function evaluate(session: IssuedSession, access: S3Access, now: number, s
           "aws:PrincipalAccount": session.accountId,
           "aws:PrincipalType": "AssumedRole",
           "aws:userid": session.userId,
-          "s3:authType": "REST-HEADER",
-          "s3:signatureversion": "AWS4-HMAC-SHA256",
-          ...access.context,
+          ...(kms ? {} : { "s3:authType": "REST-HEADER", "s3:signatureversion": "AWS4-HMAC-SHA256" }),
+          // The simulator ignores kms:EncryptionContext:* keys; they go in under a stand-in name.
+          ...contextStandIn(access.context),
         },
       },
-      ...(sessionPolicy !== undefined ? { sessionPolicy: JSON.parse(sessionPolicy) as unknown } : {}),
+      ...(sessionPolicy !== undefined ? { sessionPolicy: withContextStandIn(JSON.parse(sessionPolicy)) } : {}),
+      ...(kms ? { resourcePolicy: keyPolicy(access.resource) } : {}),
       identityPolicies: [{ name: session.roleName, policy: PERMISSION_SET_POLICY }],
       serviceControlPolicies: [],
       resourceControlPolicies: [],

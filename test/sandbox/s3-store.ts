@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /** The sandbox's S3 data: buckets and their objects, in memory. */
 
@@ -12,6 +12,17 @@ export interface S3Object {
   contentType: string;
   /** `x-amz-checksum-*` values sent with the upload, echoed on reads as S3 does. */
   checksums: Record<string, string>;
+  /** Every object is a version (the buckets are versioned); only the latest is kept. */
+  versionId: string;
+  /** SSE-KMS: reading it needs kms:Decrypt on this key, asked by S3 as the caller. */
+  sse?: ServerSideEncryption;
+}
+
+export interface ServerSideEncryption {
+  /** The key's ARN. */
+  keyId: string;
+  /** S3 Bucket Key: S3 asks KMS with the bucket's ARN as encryption context, not the object's. */
+  bucketKey?: boolean;
 }
 
 export interface S3Bucket {
@@ -86,7 +97,7 @@ export class S3Store {
     return this.buckets.get(bucket)?.objects.get(key);
   }
 
-  put(bucket: string, key: string, body: Buffer, opts: { contentType?: string; checksums?: Record<string, string> } = {}): S3Object {
+  put(bucket: string, key: string, body: Buffer, opts: { contentType?: string; checksums?: Record<string, string>; sse?: ServerSideEncryption } = {}): S3Object {
     const target = this.buckets.get(bucket);
     if (!target) throw new Error(`sandbox: no bucket ${bucket}`);
     const object: S3Object = {
@@ -96,6 +107,8 @@ export class S3Store {
       lastModified: this.now(),
       contentType: opts.contentType ?? contentTypeFor(key),
       checksums: opts.checksums ?? {},
+      versionId: randomBytes(24).toString("base64url"),
+      ...(opts.sse ? { sse: opts.sse } : {}),
     };
     target.objects.set(key, object);
     return object;

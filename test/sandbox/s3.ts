@@ -88,8 +88,9 @@ export function s3Action(req: SandboxRequest): string {
   switch (req.method) {
     case "GET":
       if (bucket === undefined) return "ListBuckets";
-      if (key !== undefined) return "GetObject";
+      if (key !== undefined) return req.query.has("attributes") ? "GetObjectAttributes" : "GetObject";
       if (req.query.has("location")) return "GetBucketLocation";
+      if (req.query.has("versions")) return "ListObjectVersions";
       return req.query.get("list-type") === "2" ? "ListObjectsV2" : "ListObjects";
     case "HEAD":
       return key !== undefined ? "HeadObject" : "HeadBucket";
@@ -102,16 +103,30 @@ export function s3Action(req: SandboxRequest): string {
   }
 }
 
-const SUPPORTED = new Set(["GetObject", "HeadObject", "ListObjectsV2", "ListObjects", "GetBucketLocation", "HeadBucket", "ListBuckets", "PutObject", "DeleteObject"]);
+const SUPPORTED = new Set([
+  "GetObject", "HeadObject", "GetObjectAttributes", "ListObjectsV2", "ListObjects", "ListObjectVersions", "GetBucketLocation", "HeadBucket", "ListBuckets",
+  "PutObject", "DeleteObject",
+]);
+
+/** The partition and DNS suffix of a region, as AWS names them (the sandbox's own table). */
+export function partitionOf(region: string): { name: string; dnsSuffix: string } {
+  if (region.startsWith("cn-")) return { name: "aws-cn", dnsSuffix: "amazonaws.com.cn" };
+  if (region.startsWith("us-gov-")) return { name: "aws-us-gov", dnsSuffix: "amazonaws.com" };
+  return { name: "aws", dnsSuffix: "amazonaws.com" };
+}
 
 /** The IAM action, resource and condition keys AWS evaluates for an operation. */
-function accessFor(action: string, bucket: string, key: string, query: URLSearchParams): S3Access {
-  const objectArn = `arn:aws:s3:::${bucket}/${key}`;
-  const bucketArn = `arn:aws:s3:::${bucket}`;
+function accessFor(action: string, bucket: string, key: string, query: URLSearchParams, region = "us-east-1"): S3Access {
+  const arn = `arn:${partitionOf(region).name}:s3:::`;
+  const objectArn = `${arn}${bucket}/${key}`;
+  const bucketArn = `${arn}${bucket}`;
+  const version = query.has("versionId");
   switch (action) {
     case "GetObject":
     case "HeadObject":
-      return { action: "s3:GetObject", resource: objectArn, context: {} };
+      return { action: version ? "s3:GetObjectVersion" : "s3:GetObject", resource: objectArn, context: {} };
+    case "GetObjectAttributes":
+      return { action: version ? "s3:GetObjectVersionAttributes" : "s3:GetObjectAttributes", resource: objectArn, context: {} };
     case "PutObject":
       return { action: "s3:PutObject", resource: objectArn, context: {} };
     case "DeleteObject":
@@ -121,7 +136,7 @@ function accessFor(action: string, bucket: string, key: string, query: URLSearch
     case "ListBuckets":
       return { action: "s3:ListAllMyBuckets", resource: "*", context: {} };
     default: {
-      // ListObjects(V2) and HeadBucket. s3:prefix exists only when the request sends a prefix:
+      // ListObjects(V2), ListObjectVersions and HeadBucket. s3:prefix exists only when the request sends a prefix:
       // a policy that allows listing under "2026/" does not allow listing the whole bucket.
       const context: Record<string, string> = {};
       for (const [param, contextKey] of [
@@ -132,7 +147,7 @@ function accessFor(action: string, bucket: string, key: string, query: URLSearch
         const value = query.get(param);
         if (value !== null) context[contextKey] = value;
       }
-      return { action: "s3:ListBucket", resource: bucketArn, context };
+      return { action: action === "ListObjectVersions" ? "s3:ListBucketVersions" : "s3:ListBucket", resource: bucketArn, context };
     }
   }
 }
@@ -236,13 +251,17 @@ export class S3Service {
         Region: bucket.region,
       });
     }
-    const access = accessFor(action, bucket.name, key, req.query);
+    const access = accessFor(action, bucket.name, key, req.query, bucket.region);
     if (bucket.accountId !== session.accountId || (await this.decide(session, access)) !== "Allowed") return accessDenied();
 
     switch (action) {
       case "GetObject":
       case "HeadObject":
-        return this.getObject(req, session, bucket, key);
+        return this.getObject(req, session, bucket, key, action === "GetObject");
+      case "GetObjectAttributes":
+        return this.getObjectAttributes(req, session, bucket, key);
+      case "ListObjectVersions":
+        return this.listVersions(req.query, bucket);
       case "PutObject":
         return this.putObject(req, bucket, key);
       case "DeleteObject":
@@ -264,13 +283,43 @@ export class S3Service {
     return authorize(session, this.ctx.registry, access, this.ctx.now());
   }
 
-  private async getObject(req: SandboxRequest, session: IssuedSession, bucket: S3Bucket, key: string): Promise<SandboxResponse> {
+  /** The object a read names (its version too), or the error S3 gives for it. */
+  private async found(req: SandboxRequest, session: IssuedSession, bucket: S3Bucket, key: string): Promise<S3Object | SandboxResponse> {
     const object = this.store.get(bucket.name, key);
     if (!object) {
       // Without s3:ListBucket a caller may not learn whether a key exists: S3 says 403, not 404.
-      const mayList = (await this.decide(session, accessFor("ListObjects", bucket.name, "", new URLSearchParams()))) === "Allowed";
+      const mayList = (await this.decide(session, accessFor("ListObjects", bucket.name, "", new URLSearchParams(), bucket.region))) === "Allowed";
       return mayList ? s3Error(404, "NoSuchKey", "The specified key does not exist.", { Key: key }) : accessDenied();
     }
+    const version = req.query.get("versionId");
+    if (version !== null && version !== "null" && version !== object.versionId) {
+      return s3Error(404, "NoSuchVersion", "The specified version does not exist.", { Key: key, VersionId: version });
+    }
+    return object;
+  }
+
+  /**
+   * SSE-KMS: S3 asks KMS to decrypt as the caller (a forward access session), through S3 in the
+   * bucket's region, with the object's ARN as encryption context — the bucket's with S3 Bucket
+   * Keys. The caller's policies decide, encryption-context conditions included.
+   */
+  private async mayDecrypt(session: IssuedSession, bucket: S3Bucket, object: S3Object): Promise<boolean> {
+    if (!object.sse) return true;
+    const { name, dnsSuffix } = partitionOf(bucket.region);
+    const context = `arn:${name}:s3:::${bucket.name}${object.sse.bucketKey ? "" : `/${object.key}`}`;
+    const access: S3Access = {
+      action: "kms:Decrypt",
+      resource: object.sse.keyId,
+      context: { "kms:ViaService": `s3.${bucket.region}.${dnsSuffix}`, "kms:CallerAccount": session.accountId, "kms:EncryptionContext:aws:s3:arn": context },
+    };
+    return (await this.decide(session, access)) === "Allowed";
+  }
+
+  private async getObject(req: SandboxRequest, session: IssuedSession, bucket: S3Bucket, key: string, decrypts: boolean): Promise<SandboxResponse> {
+    const object = await this.found(req, session, bucket, key);
+    if (!("versionId" in object)) return object;
+    // HeadObject reads no data, so S3 asks KMS for nothing.
+    if (decrypts && !(await this.mayDecrypt(session, bucket, object))) return accessDenied();
     const headers = this.objectHeaders(object, header(req, "x-amz-checksum-mode") === "ENABLED");
     const range = parseRange(header(req, "range"), object.body.length);
     if (range === "unsatisfiable") return s3Error(416, "InvalidRange", "The requested range is not satisfiable", { RangeRequested: header(req, "range") ?? "" });
@@ -289,8 +338,62 @@ export class S3Service {
       "accept-ranges": "bytes",
       "x-amz-request-id": newRequestId(),
       "x-amz-id-2": amzId2(),
+      "x-amz-version-id": object.versionId,
+      ...(object.sse
+        ? {
+            "x-amz-server-side-encryption": "aws:kms",
+            "x-amz-server-side-encryption-aws-kms-key-id": object.sse.keyId,
+            ...(object.sse.bucketKey ? { "x-amz-server-side-encryption-bucket-key-enabled": "true" } : {}),
+          }
+        : {}),
       ...(withChecksums ? object.checksums : {}),
     };
+  }
+
+  /** GetObjectAttributes: metadata only (no decryption), the attributes asked for in x-amz-object-attributes. */
+  private async getObjectAttributes(req: SandboxRequest, session: IssuedSession, bucket: S3Bucket, key: string): Promise<SandboxResponse> {
+    const object = await this.found(req, session, bucket, key);
+    if (!("versionId" in object)) return object;
+    const asked = new Set((header(req, "x-amz-object-attributes") ?? "").split(",").map((a) => a.trim()));
+    const parts = [
+      ...(asked.has("ETag") ? [el("ETag", object.etag.replace(/"/g, ""))] : []),
+      ...(asked.has("ObjectSize") ? [el("ObjectSize", object.body.length)] : []),
+      ...(asked.has("StorageClass") ? [el("StorageClass", "STANDARD")] : []),
+    ];
+    return xml(200, `<GetObjectAttributesResponse xmlns="${NS}">${parts.join("")}</GetObjectAttributesResponse>`, {
+      "last-modified": httpDate(object.lastModified),
+      "x-amz-version-id": object.versionId,
+    });
+  }
+
+  /** ListObjectVersions: every bucket is versioned and keeps only its latest versions. */
+  private listVersions(query: URLSearchParams, bucket: S3Bucket): SandboxResponse {
+    const common = this.listParams(query);
+    if ("status" in common) return common;
+    const keyMarker = query.get("key-marker") ?? "";
+    const page = listPage(bucket, { ...common, after: keyMarker });
+    const enc = common.encode;
+    const versions = page.contents
+      .map(
+        (o) =>
+          `<Version>${el("Key", enc(o.key))}${el("VersionId", o.versionId)}${el("IsLatest", true)}${el("LastModified", isoMillis(o.lastModified))}` +
+          `${el("ETag", o.etag)}${el("Size", o.body.length)}${el("StorageClass", "STANDARD")}<Owner>${el("ID", bucket.accountId)}</Owner></Version>`,
+      )
+      .join("");
+    const parts = [
+      el("Name", bucket.name),
+      el("Prefix", enc(common.prefix)),
+      el("KeyMarker", enc(keyMarker)),
+      el("VersionIdMarker", query.get("version-id-marker") ?? ""),
+      ...(page.isTruncated && page.next ? [el("NextKeyMarker", enc(page.next.after)), el("NextVersionIdMarker", "null")] : []),
+      el("MaxKeys", common.maxKeys),
+      ...(common.delimiter ? [el("Delimiter", enc(common.delimiter))] : []),
+      el("IsTruncated", page.isTruncated),
+      ...(common.encodingType ? [el("EncodingType", common.encodingType)] : []),
+      versions,
+      page.commonPrefixes.map((p) => `<CommonPrefixes>${el("Prefix", enc(p))}</CommonPrefixes>`).join(""),
+    ];
+    return xml(200, `<ListVersionsResult xmlns="${NS}">${parts.join("")}</ListVersionsResult>`);
   }
 
   private putObject(req: SandboxRequest, bucket: S3Bucket, key: string): SandboxResponse {
