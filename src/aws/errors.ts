@@ -1,4 +1,4 @@
-import { S3jitError, UpstreamError } from "../errors.js";
+import { MintRefusedError, NON_RETRYABLE_STS_CODES, S3jitError, UpstreamError } from "../errors.js";
 
 /**
  * What an AWS SDK error means to s3jit, in one place for sso/ and sts/. Only the error's name and
@@ -17,6 +17,16 @@ export function upstream(err: unknown): S3jitError {
   const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
   const throttled = /Throttl|TooManyRequests|SlowDown/i.test(name);
   return new UpstreamError(`AWS call failed: ${name}${status ? ` (HTTP ${status})` : ""}`, throttled ? 2 : 1);
+}
+
+/**
+ * STS's answers: a refusal no retry changes (the policy too large or malformed, a parameter out of
+ * range) is a MintRefusedError naming STS's code; anything else is `upstream`.
+ */
+export function fromSts(err: unknown): S3jitError {
+  // The SDK names modelled errors `<Code>Exception` (PackedPolicyTooLargeException); the wire code has no suffix.
+  const code = errorName(err).replace(/Exception$/, "");
+  return NON_RETRYABLE_STS_CODES.has(code) ? new MintRefusedError(code) : upstream(err);
 }
 
 /** Runs one SDK call; whatever it throws comes back as an S3jitError. */

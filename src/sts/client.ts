@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { RegionalClients } from "../aws/clients.js";
-import { call } from "../aws/errors.js";
+import { call, fromSts } from "../aws/errors.js";
 import { UpstreamError } from "../errors.js";
 import type { AwsCredentials } from "../types.js";
 import type { Minted } from "./mint.js";
@@ -23,7 +23,7 @@ export class StsClients {
   /** Runs `fn` with the region's client, signing its calls with `base`; errors come back translated. */
   async call<T>(region: string, base: AwsCredentials, fn: (mod: StsModule, client: StsClient) => Promise<T>): Promise<T> {
     const { mod, client } = await this.clients.get(region);
-    return call(() => this.caller.run(base, () => fn(mod, client)));
+    return call(() => this.caller.run(base, () => fn(mod, client)), fromSts);
   }
 
   destroy(): void {
