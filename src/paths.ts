@@ -1,7 +1,9 @@
 import envPaths from "env-paths";
-import { mkdirSync, chmodSync } from "node:fs";
 import path from "node:path";
 import os from "node:os";
+
+// Private folders are made with the other private-file pieces; importers are moving there.
+export { ensurePrivateDir } from "./platform/files.js";
 
 /**
  * Where s3jit keeps its files. env-paths honours XDG_* on Linux, so tests move everything into a
@@ -23,29 +25,27 @@ export interface Paths {
   pidFile: string;
 }
 
+/** The folders s3jit's files live in; the files' names inside them are pathsIn's alone. */
+export type Folders = Pick<Paths, "config" | "data" | "cache" | "log" | "runtime">;
+
+/** Every file's place inside `folders`; the config file is `configFile` where one is named. */
+export function pathsIn(folders: Folders, configFile?: string): Paths {
+  return {
+    ...folders,
+    configFile: configFile ?? path.join(folders.config, "config.toml"),
+    socket: path.join(folders.runtime, "control.sock"),
+    tokens: path.join(folders.data, "tokens"),
+    stateFile: path.join(folders.data, "state.json"),
+    auditLog: path.join(folders.log, "audit.log"),
+    pidFile: path.join(folders.runtime, "daemon.pid"),
+  };
+}
+
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
   // env-paths reads process.env itself; tests that pass another env run in a child process.
   const p = envPaths("s3jit", { suffix: "" });
   const runtime = env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, "s3jit") : p.data;
-  return {
-    config: p.config,
-    data: p.data,
-    cache: p.cache,
-    log: p.log,
-    runtime,
-    configFile: env.S3JIT_CONFIG ? path.resolve(env.S3JIT_CONFIG) : path.join(p.config, "config.toml"),
-    socket: path.join(runtime, "control.sock"),
-    tokens: path.join(p.data, "tokens"),
-    stateFile: path.join(p.data, "state.json"),
-    auditLog: path.join(p.log, "audit.log"),
-    pidFile: path.join(runtime, "daemon.pid"),
-  };
-}
-
-/** Create a folder owner-only (0700), tightening it if it already exists. */
-export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  return pathsIn({ config: p.config, data: p.data, cache: p.cache, log: p.log, runtime }, env.S3JIT_CONFIG ? path.resolve(env.S3JIT_CONFIG) : undefined);
 }
 
 export function homeDir(): string {

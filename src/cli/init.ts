@@ -1,8 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync, renameSync } from "node:fs";
-import path from "node:path";
+import { existsSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { parseConfig } from "../config/load.js";
 import { S3jitError, UsageError } from "../errors.js";
+import { writePrivateFile } from "../platform/files.js";
 import { EXIT, type Deps } from "./io.js";
 
 export interface InitInput {
@@ -78,11 +78,7 @@ export async function run(input: InitInput, deps: Deps & { ask?: (q: string) => 
     const text = render({ ssoName: input.ssoName, startUrl, ssoRegion, profile, account, role, region, scope });
     // The daemon's own loader decides: a bad answer is refused here, with its key and reason.
     parseConfig(text, input.configFile);
-    mkdirSync(path.dirname(input.configFile), { recursive: true, mode: 0o700 });
-    const tmp = `${input.configFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, text, { mode: 0o600 });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, input.configFile);
+    writePrivateFile(input.configFile, text);
     deps.io.out(`wrote ${input.configFile}\nnext: s3jit daemon (or s3jit service install), s3jit login, s3jit grant ${profile} --reason "…"`);
     return EXIT.ok;
   } finally {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { pathsUnder, recordingRunner, tempHome } from "../service/test-support.js";
+import { pathsUnder, recordingRunner, tempHome } from "../../test/helpers/service.js";
 import type { Io } from "./io.js";
 import { run } from "./service.js";
 

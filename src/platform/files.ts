@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
+import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
 
 /**
@@ -9,14 +9,24 @@ import path from "node:path";
 
 /** Writes `text` to `file` as 0600, atomically and durably (fsync of the file and its folder). */
 export function writePrivateFile(file: string, text: string): void {
+  writeFileAtomically(file, text, { mode: 0o600, dirMode: 0o700 });
+}
+
+/**
+ * Writes `text` to `file` with exactly `mode` (whatever the umask), atomically and durably: a
+ * reader sees the old file or the new one, never half. A missing folder is created, with `dirMode`
+ * where given (else the umask's default). For files others may read (a service unit); what is the
+ * owner's alone goes through writePrivateFile.
+ */
+export function writeFileAtomically(file: string, text: string, opts: { mode: number; dirMode?: number }): void {
   const dir = path.dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, ...(opts.dirMode !== undefined ? { mode: opts.dirMode } : {}) });
   // Same folder as the target, so the rename cannot cross file systems and is atomic.
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    const fd = openSync(tmp, "wx", 0o600);
+    const fd = openSync(tmp, "wx", opts.mode);
     try {
-      fchmodSync(fd, 0o600); // the umask may have taken bits we want, never given ones we don't
+      fchmodSync(fd, opts.mode); // the umask may have taken bits we want, never given ones we don't
       writeSync(fd, text);
       fsyncSync(fd);
     } finally {
@@ -28,6 +38,12 @@ export function writePrivateFile(file: string, text: string): void {
     throw err;
   }
   syncDir(dir);
+}
+
+/** Creates a folder owner-only (0700), tightening it if it already exists. */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
 }
 
 /** Makes a rename durable; some platforms cannot fsync a folder, and that is fine. */

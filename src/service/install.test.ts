@@ -5,7 +5,7 @@ import { describeSteps, install, processRunner, status, uninstall, type ServiceO
 import { launchd } from "./launchd.js";
 import { NoServiceSessionError, ServiceCommandError, UnsupportedPlatformError } from "./platform.js";
 import { systemd } from "./systemd.js";
-import { pathsUnder, recordingRunner, tempHome } from "./test-support.js";
+import { pathsUnder, recordingRunner, tempHome } from "../../test/helpers/service.js";
 
 const NODE = "/opt/node 20/bin/node";
 const CLI = "/opt/s3jit/bin/s3jit.js";

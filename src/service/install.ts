@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensurePrivateDir, resolvePaths, type Paths } from "../paths.js";
+import { resolvePaths, type Paths } from "../paths.js";
+import { ensurePrivateDir, writeFileAtomically } from "../platform/files.js";
 import { launchd } from "./launchd.js";
 import { NoServiceSessionError, ServiceCommandError, UnsupportedPlatformError, type CommandRunner, type Prior, type RunResult, type ServiceContext, type ServicePlatform, type ServiceState } from "./platform.js";
 import { systemd } from "./systemd.js";
@@ -167,22 +168,15 @@ function firstLine(r: RunResult): string {
 async function perform(steps: readonly Step[], run: CommandRunner): Promise<void> {
   for (const s of steps) {
     if (s.kind === "mkdir") ensurePrivateDir(s.dir);
-    else if (s.kind === "write") writeAtomically(s.file, s.content);
+    // The service manager may read the file at any moment (a daemon-reload from elsewhere): it
+    // must never see half of it.
+    else if (s.kind === "write") writeFileAtomically(s.file, s.content, { mode: UNIT_MODE });
     else if (s.kind === "remove") rmSync(s.file, { force: true });
     else {
       const r = await run(s.argv);
       if (r.code !== 0 && !s.mayFail) throw new ServiceCommandError(shellLine(s.argv), r);
     }
   }
-}
-
-// The service manager may read the file at any moment (a daemon-reload from elsewhere): it must
-// never see half of it.
-function writeAtomically(file: string, content: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode: UNIT_MODE });
-  renameSync(tmp, file);
 }
 
 /** The real runner: no shell, so paths with spaces or quotes pass through untouched. */

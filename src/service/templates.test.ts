@@ -7,7 +7,7 @@ import { cliPath, serviceContext } from "./install.js";
 import { launchd } from "./launchd.js";
 import { systemd } from "./systemd.js";
 import { fill, shellLine, systemdWord, xmlEscape } from "./template.js";
-import { pathsUnder, recordingRunner, tempHome } from "./test-support.js";
+import { pathsUnder, recordingRunner, tempHome } from "../../test/helpers/service.js";
 
 const ctxFor = (home: string, over: { node?: string; cli?: string } = {}) =>
   serviceContext({ dryRun: true, home, run: recordingRunner(), paths: pathsUnder(home), uid: 501, ...over });

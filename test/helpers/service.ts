@@ -1,8 +1,9 @@
+/** What the service tests share: a HOME with awkward characters, its folders, a recording runner. */
 import { mkdtempSync, realpathSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Paths } from "../paths.js";
-import type { CommandRunner, RunResult } from "./platform.js";
+import { pathsIn, type Paths } from "../../src/paths.js";
+import type { CommandRunner, RunResult } from "../../src/service/platform.js";
 
 /** A temporary HOME whose name holds a space and a `%`, so every test exercises escaping. */
 export function tempHome(): string {
@@ -11,23 +12,13 @@ export function tempHome(): string {
 
 /** The folders env-paths would give under `home` on Linux, without touching process.env. */
 export function pathsUnder(home: string): Paths {
-  const config = path.join(home, ".config", "s3jit");
-  const data = path.join(home, ".local", "share", "s3jit");
-  const log = path.join(home, ".local", "state", "s3jit");
-  const runtime = path.join(home, "run", "s3jit");
-  return {
-    config,
-    data,
+  return pathsIn({
+    config: path.join(home, ".config", "s3jit"),
+    data: path.join(home, ".local", "share", "s3jit"),
     cache: path.join(home, ".cache", "s3jit"),
-    log,
-    runtime,
-    configFile: path.join(config, "config.toml"),
-    socket: path.join(runtime, "control.sock"),
-    tokens: path.join(data, "tokens"),
-    stateFile: path.join(data, "state.json"),
-    auditLog: path.join(log, "audit.log"),
-    pidFile: path.join(runtime, "daemon.pid"),
-  };
+    log: path.join(home, ".local", "state", "s3jit"),
+    runtime: path.join(home, "run", "s3jit"),
+  });
 }
 
 /** Records every command and answers from `answer` (default: success, no output). */
