@@ -1,5 +1,8 @@
+import path from "node:path";
 import type { EnvInfo } from "../control/contract.js";
+import { isolate } from "../config/shadowing.js";
 import { UsageError } from "../errors.js";
+import { resolvePaths } from "../paths.js";
 import { EXIT, type Deps } from "./io.js";
 
 export type Shell = "sh" | "fish" | "powershell";
@@ -8,42 +11,53 @@ export interface EnvInput {
   profile: string;
   shell: Shell;
   json: boolean;
+  /** Print AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE instead of AWS_CONTAINER_AUTHORIZATION_TOKEN. */
+  tokenFile?: boolean;
   /** Print an ~/.aws/config snippet using credential_process instead. */
   awsConfig?: boolean;
   /** The command that runs this CLI (absolute), for the snippet. */
   cli?: string;
+  /** Where the session's own AWS config files go (default: "aws" in s3jit's runtime folder). */
+  awsDir?: string;
 }
 
-/** What would shadow the container provider in the SDKs' default chains. */
-export const SHADOWING = [
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_PROFILE",
-  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-];
+export interface SessionEnv {
+  set: Record<string, string>;
+  unset: string[];
+}
+
+const TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
+const TOKEN_FILE = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
 
 /**
- * The variables that point an SDK at the daemon. Both the token and the token file: botocore 1.29
- * and AWS CLI 2.9 ignore the file, and SDKs disagree on which one wins, so they carry one value.
+ * The endpoint and ONE token variable; the other is unset. With both set the SDKs disagree (JS v3
+ * and Java v2 send the variable, the rest read the file) and JS v3 warns on every client. The
+ * variable is the default: every SDK with full-URI support reads it, botocore 1.29 and AWS CLI
+ * 2.9 read nothing else. The file suits long-lived programs of SDKs that re-read it (the token
+ * survives `s3jit logout`'s rotation there).
  */
-export function envFor(info: EnvInfo): { set: Record<string, string>; unset: string[] } {
+export function endpointVars(info: EnvInfo, tokenFile = false): SessionEnv {
   return {
-    set: {
-      AWS_CONTAINER_CREDENTIALS_FULL_URI: info.url,
-      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: info.tokenFile,
-      AWS_CONTAINER_AUTHORIZATION_TOKEN: info.token,
-      AWS_REGION: info.region,
-      AWS_DEFAULT_REGION: info.region,
-    },
-    unset: SHADOWING,
+    set: { AWS_CONTAINER_CREDENTIALS_FULL_URI: info.url, ...(tokenFile ? { [TOKEN_FILE]: info.tokenFile } : { [TOKEN]: info.token }) },
+    unset: [tokenFile ? TOKEN : TOKEN_FILE],
   };
+}
+
+/**
+ * Everything a program needs to get the session and nothing else: the endpoint, and the shared
+ * files and variables that would shadow it out of the way (config/shadowing.ts). `env` is the
+ * environment the program would otherwise run with. Throws IsolationError when that is impossible.
+ */
+export function sessionEnv(info: EnvInfo, env: NodeJS.ProcessEnv, opts: { tokenFile?: boolean; awsDir?: string } = {}): SessionEnv {
+  const endpoint = endpointVars(info, opts.tokenFile);
+  const isolation = isolate(env, { dir: opts.awsDir ?? path.join(resolvePaths(env).runtime, "aws"), profile: info.profile, region: info.region });
+  return { set: { ...endpoint.set, ...isolation.set }, unset: [...isolation.unset, ...endpoint.unset] };
 }
 
 const quoteSh = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 const quotePs = (v: string) => `'${v.replace(/'/g, "''")}'`;
 
-export function render(vars: { set: Record<string, string>; unset: string[] }, shell: Shell): string {
+export function render(vars: SessionEnv, shell: Shell): string {
   const lines: string[] = [];
   for (const [k, v] of Object.entries(vars.set)) {
     if (shell === "sh") lines.push(`export ${k}=${quoteSh(v)}`);
@@ -63,7 +77,7 @@ export async function run(input: EnvInput, deps: Deps): Promise<number> {
     deps.io.out(awsConfigSnippet(info, input.cli ?? "s3jit"));
     return EXIT.ok;
   }
-  const vars = envFor(info);
+  const vars = sessionEnv(info, deps.io.env, { tokenFile: input.tokenFile, awsDir: input.awsDir });
   deps.io.out(input.json ? JSON.stringify(vars) : render(vars, input.shell));
   return EXIT.ok;
 }

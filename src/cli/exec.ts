@@ -1,22 +1,33 @@
 import { spawn } from "node:child_process";
 import type { EnvInfo } from "../control/contract.js";
+import { IsolationError } from "../config/shadowing.js";
 import { UsageError } from "../errors.js";
-import { envFor } from "./env.js";
-import type { Deps } from "./io.js";
+import { sessionEnv, type SessionEnv } from "./env.js";
+import { EXIT, type Deps } from "./io.js";
 
 export interface ExecInput {
   profile: string;
   command: string[];
+  /** Where the session's own AWS config files go (default: "aws" in s3jit's runtime folder). */
+  awsDir?: string;
 }
 
 const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 
-/** Run a command with the endpoint variables set and the shadowing ones removed. */
+/** Run a command with the endpoint variables set and everything that would shadow them out of the way, or not at all. */
 export async function run(input: ExecInput, deps: Deps): Promise<number> {
   const [cmd, ...args] = input.command;
   if (!cmd) throw new UsageError("exec needs a command: s3jit exec PROFILE -- CMD [ARGS…]");
   const info = await deps.client.get<EnvInfo>(`/v1/env/${encodeURIComponent(input.profile)}`);
-  const vars = envFor(info);
+  let vars: SessionEnv;
+  try {
+    vars = sessionEnv(info, deps.io.env, { awsDir: input.awsDir });
+  } catch (err) {
+    // Never run the command with credentials other than the session's: say why, run nothing.
+    if (!(err instanceof IsolationError)) throw err;
+    deps.io.err(`s3jit exec: not running ${cmd}: it could get other credentials than profile ${input.profile}'s session: ${err.message}`);
+    return EXIT.failure;
+  }
   const env = { ...deps.io.env, ...vars.set };
   for (const k of vars.unset) delete env[k];
   const child = spawn(cmd, args, { stdio: "inherit", env });

@@ -14,15 +14,18 @@ const USAGE = `usage: s3jit <command> [options]
   grant PROFILE [--for 30m] [--reason TEXT] open or extend an access window
   revoke PROFILE                            close the window now
   status [--json | --format xbar|waybar]    login, windows, sessions, daemon
-  env PROFILE [--shell sh|fish|powershell] [--json] [--aws-config]
-                                            print the variables that point an SDK at s3jit
-                                            (--aws-config: a credential_process profile instead)
-  exec PROFILE -- CMD [ARGS…]               run CMD with those variables
+  env PROFILE [--shell sh|fish|powershell] [--token-file] [--json] [--aws-config]
+                                            print the variables that point an SDK at s3jit and keep
+                                            other credentials away (--token-file: the token's file
+                                            instead of the token; --aws-config: a credential_process
+                                            profile instead)
+  exec PROFILE -- CMD [ARGS…]               run CMD with those variables (refuses if it cannot)
   credential-process PROFILE                credential_process JSON (Version 1)
   service install|uninstall|status [--dry-run]
                                             start the daemon at login (launchd / systemd --user)
   audit [--since 1h] [--json]               the audit trail: grants, mints, hand-outs, refusals
-  doctor [--json] [--config PATH]           check config, keychain, daemon, login, endpoints, clock
+  doctor [--json] [--config PATH]           check config, keychain, daemon, login, endpoints, clock,
+                                            shadowing credentials, AWS CLI/botocore versions
   completion bash|zsh|fish                  print a shell completion script (profile and SSO names from the config)
   version                                   print the version
 
@@ -86,9 +89,9 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./status.js")).run({ json: !!values.json, format: s(values.format) }, deps());
       }
       case "env": {
-        const { values, args } = parse(rest, { shell: { type: "string" }, json: { type: "boolean" }, "aws-config": { type: "boolean" } }, { min: 1, max: 1, names: "a PROFILE" });
+        const { values, args } = parse(rest, { shell: { type: "string" }, json: { type: "boolean" }, "token-file": { type: "boolean" }, "aws-config": { type: "boolean" } }, { min: 1, max: 1, names: "a PROFILE" });
         const shell = (s(values.shell) ?? "sh") as "sh";
-        return await (await import("./env.js")).run({ profile: args[0]!, shell, json: !!values.json, awsConfig: !!values["aws-config"], cli: process.argv[1] }, deps());
+        return await (await import("./env.js")).run({ profile: args[0]!, shell, json: !!values.json, tokenFile: !!values["token-file"], awsConfig: !!values["aws-config"], cli: process.argv[1] }, deps());
       }
       case "exec": {
         const dash = rest.indexOf("--");

@@ -55,3 +55,53 @@ export function parseSsoSessions(text: string): Map<string, AwsSsoSession> {
 export function readSsoSessions(file: string): Map<string, AwsSsoSession> {
   return parseSsoSessions(readFileSync(file, "utf8"));
 }
+
+/** One `key = value` of an AWS shared file; `nested` holds the indented lines under it (`s3 =` then `  addressing_style = path`). */
+export interface AwsIniEntry {
+  key: string;
+  value: string;
+  nested: string[];
+}
+
+/** A section of an AWS shared file: `name` is the text inside the brackets, spaces collapsed ("profile work", "default", "sso-session corp"). */
+export interface AwsIniSection {
+  name: string;
+  entries: AwsIniEntry[];
+}
+
+/**
+ * The sections of an AWS config or credentials file, in order, read as botocore reads them: keys
+ * lower-cased, `#` and `;` comments only at the start of a line (values keep a `#`: start URLs
+ * end in "#/"), indented lines belong to the entry above (a nested block like `s3 =`), lines
+ * before the first section ignored. A section named twice is two sections here; later keys win
+ * when they are merged (profileSettings).
+ */
+export function parseAwsIni(text: string): AwsIniSection[] {
+  const sections: AwsIniSection[] = [];
+  let current: AwsIniSection | undefined;
+  let last: AwsIniEntry | undefined;
+  for (const raw of text.replace(/^\uFEFF/, "").split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
+    const header = /^\[([^\]]*)\]/.exec(line);
+    if (header && !/^\s/.test(raw)) {
+      current = { name: (header[1] ?? "").trim().split(/\s+/).join(" "), entries: [] };
+      sections.push(current);
+      last = undefined;
+      continue;
+    }
+    if (!current) continue;
+    if (/^\s/.test(raw) && last) {
+      last.nested.push(line);
+      continue;
+    }
+    const eq = line.indexOf("=");
+    if (eq === -1) {
+      last = undefined;
+      continue;
+    }
+    last = { key: line.slice(0, eq).trim().toLowerCase(), value: line.slice(eq + 1).trim(), nested: [] };
+    current.entries.push(last);
+  }
+  return sections;
+}

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { ROOT, runProcess, startStack, type CliResult, type Stack } from "../helpers/stack.js";
+import { ROOT, runProcess, startStack, type CliResult, type Stack, type StackOptions } from "../helpers/stack.js";
 
 /** Shared by the real-client tests: a stack with the user logged in and a window open for `audit`. */
 
@@ -49,8 +49,8 @@ export interface ClientStack {
   close(): Promise<void>;
 }
 
-export async function startClientStack(): Promise<ClientStack> {
-  const stack = await startStack();
+export async function startClientStack(opts: StackOptions = {}): Promise<ClientStack> {
+  const stack = await startStack(opts);
   try {
     const login = await stack.cli(["login", "--no-browser"]);
     if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);

@@ -25,12 +25,26 @@ describe("AWS SDK for JavaScript v3 through s3jit", () => {
     expect(await js("whoami")).toMatchObject({ ok: true, accessKeyId: await cs.servedAccessKeyId() });
   });
 
-  it("warns on stderr that both the token and the token file are set (the file wins)", async () => {
-    // A known cost of setting both, which botocore 1.29 and AWS CLI 2.9 need (they read only the
-    // variable); asserted so a change in either the SDK or `s3jit env` shows up here.
-    const p = await runProcess(process.execPath, [SCRIPT, "whoami"], { env: await cs.clientEnv() });
+  it("prints nothing on stderr: `s3jit env` sets one token variable, not both", async () => {
+    // With both the token and the token file set the SDK warns twice per client (and sends the variable).
+    const env = await cs.clientEnv();
+    expect(env.AWS_CONTAINER_AUTHORIZATION_TOKEN).toBeDefined();
+    expect(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE).toBeUndefined();
+    const p = await runProcess(process.execPath, [SCRIPT, "whoami"], { env });
     expect(fixtureResult(p).ok).toBe(true);
-    expect(p.stderr).toContain("you have set both awsContainerAuthorizationToken and awsContainerAuthorizationTokenFile");
+    expect(p.stderr).toBe("");
+  });
+
+  it("with --token-file: reads the token's file, nothing on stderr", async () => {
+    const r = await cs.stack.cli(["env", "audit", "--json", "--token-file"]);
+    expect(r.code, r.stderr).toBe(0);
+    const vars = JSON.parse(r.stdout) as { set: Record<string, string>; unset: string[] };
+    expect(vars.unset).toContain("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    const env: NodeJS.ProcessEnv = { ...(await cs.clientEnv()), ...vars.set };
+    for (const k of vars.unset) delete env[k];
+    const p = await runProcess(process.execPath, [SCRIPT, "whoami"], { env });
+    expect(fixtureResult(p)).toMatchObject({ ok: true, accessKeyId: await cs.servedAccessKeyId() });
+    expect(p.stderr).toBe("");
   });
 
   it("reads an object in scope", async () => {
