@@ -267,16 +267,22 @@ describe("SSO portal", () => {
 });
 
 describe("STS GetScopedCredentials", () => {
-  it("mints a session with the policy, capped by its parent's expiry", async () => {
+  it("mints a session with the policy; never past its parent's expiry", async () => {
     const base = await baseCredentials();
     const short = await sts(base).send(new GetScopedCredentialsCommand({ Policy: POLICY, DurationSeconds: 600, ScopedSessionDescription: "s3jit audit" }));
     expect(short.Credentials!.Expiration!.getTime()).toBe(clock.now() + 600 * 1000);
     expect(sandbox.sessionPolicy(short.Credentials!.AccessKeyId!)).toBe(POLICY);
     expect(short.SessionInfo!.ScopedSessionId).toBeTruthy();
 
-    // Asking for 36 h from 1 h role credentials: "can never outlive its parent".
-    const long = await sts(base).send(new GetScopedCredentialsCommand({ Policy: POLICY, DurationSeconds: 129_600 }));
-    expect(long.Credentials!.Expiration!.getTime()).toBe(base.expiration);
+    // Asking for 36 h from 1 h role credentials: "can never outlive its parent", and real STS
+    // rejects such a request rather than shortening it.
+    await expect(sts(base).send(new GetScopedCredentialsCommand({ Policy: POLICY, DurationSeconds: 129_600 }))).rejects.toMatchObject({
+      name: "InsufficientSessionLifetimeException",
+      $metadata: { httpStatusCode: 400 },
+    });
+    // Without DurationSeconds the session inherits the parent's remaining life.
+    const inherited = await sts(base).send(new GetScopedCredentialsCommand({ Policy: POLICY }));
+    expect(inherited.Credentials!.Expiration!.getTime()).toBe(Math.floor(base.expiration / 1000) * 1000);
 
     const recorded = sandbox.requests.filter((r) => r.action === "GetScopedCredentials");
     expect(recorded[0]).toMatchObject({ service: "sts", accessKeyId: base.accessKeyId, status: 200, params: { Policy: POLICY, DurationSeconds: "600" } });

@@ -66,14 +66,29 @@ function packedPolicySize(policy: string | undefined): number {
   return policy === undefined ? 0 : Math.ceil((policy.length * 100) / 2048);
 }
 
+/** Percent of the largest session token STS issues; here the token's length against 2 KiB. */
+function sessionTokenUtilization(s: IssuedSession): number {
+  return Math.min(100, Math.max(1, Math.ceil((s.sessionToken.length * 100) / 2048)));
+}
+
+/** What both answers carry after the credentials. */
+function sizesXml(s: IssuedSession): string {
+  return `${el("PackedPolicySize", packedPolicySize(s.policy))}${el("SessionTokenUtilization", sessionTokenUtilization(s))}`;
+}
+
 /**
  * GetScopedCredentials: same identity as the caller, narrowed by Policy, and never alive past
- * the caller's own expiry. DurationSeconds 1..129600.
+ * the caller's own expiry. DurationSeconds 1..129600; longer than the caller's remaining life is
+ * rejected, as real STS does (omitted: the caller's remaining life).
  */
 function getScopedCredentials(ctx: SandboxContext, caller: IssuedSession, params: Record<string, string>): SandboxResponse {
-  const duration = intParam(params, "DurationSeconds") ?? 3600;
+  const asked = intParam(params, "DurationSeconds");
+  const duration = asked ?? Math.floor((caller.expiresAt - ctx.now()) / 1000);
   const bad = durationError(duration, "durationSeconds", 1, 129_600) ?? policyError(params["Policy"]);
   if (bad) return bad;
+  if (asked !== undefined && ctx.now() + asked * 1000 > caller.expiresAt) {
+    return stsError(400, "InsufficientSessionLifetime", "The requested DurationSeconds exceeds the remaining lifetime of the calling session.");
+  }
   const description = params["ScopedSessionDescription"];
   if (description !== undefined && description.length > 256) {
     return validationError("Value at 'scopedSessionDescription' failed to satisfy constraint: Member must have length less than or equal to 256");
@@ -91,7 +106,7 @@ function getScopedCredentials(ctx: SandboxContext, caller: IssuedSession, params
     ...(description !== undefined ? { description } : {}),
   });
   const sessionInfo = `<SessionInfo>${el("ScopedSessionId", `ss-${newHexId(24)}`)}${el("Arn", caller.arn)}</SessionInfo>`;
-  return result("GetScopedCredentials", `${credentialsXml(session)}${sessionInfo}${el("PackedPolicySize", packedPolicySize(session.policy))}`);
+  return result("GetScopedCredentials", `${credentialsXml(session)}${sessionInfo}${sizesXml(session)}`);
 }
 
 const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
@@ -140,7 +155,7 @@ function assumeRole(ctx: SandboxContext, caller: IssuedSession, params: Record<s
   });
   const user = `<AssumedRoleUser>${el("AssumedRoleId", session.userId)}${el("Arn", session.arn)}</AssumedRoleUser>`;
   const source = sourceIdentity !== undefined ? el("SourceIdentity", sourceIdentity) : "";
-  return result("AssumeRole", `${credentialsXml(session)}${user}${el("PackedPolicySize", packedPolicySize(session.policy))}${source}`);
+  return result("AssumeRole", `${credentialsXml(session)}${user}${sizesXml(session)}${source}`);
 }
 
 function getCallerIdentity(caller: IssuedSession): SandboxResponse {
