@@ -218,4 +218,10 @@ export class AwsSsoApi implements SsoApi {
     const { mod, client } = await this.sso(region);
     await call(() => client.send(new mod.LogoutCommand({ accessToken })));
   }
+
+  /** Closes the SDK clients' sockets (daemon shutdown). */
+  destroy(): void {
+    this.oidcClients.destroy();
+    this.ssoClients.destroy();
+  }
 }
