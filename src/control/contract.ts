@@ -19,6 +19,8 @@ export interface ProfileStatus {
   session: { expiration: string } | null;
   lastRefusal: { code: string; at: string } | null;
   loginRequired: boolean;
+  /** The session policy's size in characters against STS's limit (2048): the room the scope leaves. The daemon always sends it. */
+  policy?: { chars: number; limit: number };
 }
 
 export interface LoginStarted {

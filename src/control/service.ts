@@ -1,6 +1,7 @@
 import { parseDuration } from "../config/duration.js";
 import type { Config } from "../config/types.js";
 import { S3jitError, UsageError } from "../errors.js";
+import { policySize } from "../policy/build.js";
 import { awsTime, iso } from "../time.js";
 import type { Audit } from "../audit/audit.js";
 import type { Broker } from "../broker/broker.js";
@@ -49,6 +50,7 @@ export function controlService(deps: ControlServiceDeps): ControlApi {
         session: st.session ? { expiration: iso(st.session.expiration) } : null,
         lastRefusal: st.lastRefusal ? { code: st.lastRefusal.code, at: iso(st.lastRefusal.at) } : null,
         loginRequired: !sso[p.sso]?.loggedIn,
+        policy: policySize(p),
       };
     }
     const d = deps.daemon;

@@ -30,6 +30,15 @@ describe("the reads the session policy allows, through s3jit with real clients",
     await cs?.close();
   });
 
+  it("`s3jit status --json` shows each profile's session policy size against STS's limit", async () => {
+    const p = await cs.stack.cli(["status", "--json"]);
+    expect(p.code, p.stderr).toBe(0);
+    const audit = (JSON.parse(p.stdout) as { profiles: Record<string, { policy?: unknown }> }).profiles.audit!;
+    expect(audit.policy).toEqual({ chars: expect.any(Number), limit: 2048 });
+    expect((audit.policy as { chars: number }).chars).toBeGreaterThan(900);
+    expect((audit.policy as { chars: number }).chars).toBeLessThanOrEqual(2048);
+  });
+
   describe.runIf(AWS !== undefined)("AWS CLI v2 (/usr/bin/aws)", () => {
     const aws = async (...args: string[]) => runProcess(AWS!, ["--endpoint-url", cs.stack.sandbox.url, ...args], { env: await cs.clientEnv() });
 
