@@ -81,13 +81,23 @@ export class ManualTimers implements Timers {
    */
   advance(ms: number): void {
     const end = this.clock.now() + ms;
-    for (;;) {
-      const due = this.pending.filter((p) => p.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-      if (!due) break;
-      this.pending = this.pending.filter((p) => p !== due);
-      if (due.at > this.clock.now()) this.clock.set(due.at);
-      due.fn();
-    }
+    while (this.fireNext(end));
     this.clock.set(Math.max(end, this.clock.now()));
+  }
+
+  /** Like `advance`, but promise chains run between two timers, as they do with real timers. */
+  async advanceAsync(ms: number): Promise<void> {
+    const end = this.clock.now() + ms;
+    while (this.fireNext(end)) await new Promise((r) => setImmediate(r));
+    this.clock.set(Math.max(end, this.clock.now()));
+  }
+
+  private fireNext(end: number): boolean {
+    const due = this.pending.filter((p) => p.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+    if (!due) return false;
+    this.pending = this.pending.filter((p) => p !== due);
+    if (due.at > this.clock.now()) this.clock.set(due.at);
+    due.fn();
+    return true;
   }
 }

@@ -7,16 +7,17 @@ import type { GrantRequest, Window } from "../windows/windows.js";
 import { Emitter, type BrokerEvent } from "./events.js";
 import { mintAuditFields, mintSession } from "./mint.js";
 import type { BrokerDeps, Refusal } from "./ports.js";
+import { Refusals } from "./refusals.js";
 import { Schedule } from "./schedule.js";
-import { endsWithWindow, SessionCache } from "./session-cache.js";
-import { SingleFlight, within } from "./single-flight.js";
+import { SessionCache } from "./session-cache.js";
+import { SingleFlight, StaleFlightError, within } from "./single-flight.js";
 
 export type { BrokerDeps, BrokerEvent, GrantRequest, Refusal, Window };
 export type { SessionVault, Windows } from "./ports.js";
 export { REFRESH_AHEAD_MS, CLOSING_SOON_MS } from "./schedule.js";
 
-/** Never hand out a session with less life than this; mint a new one instead. */
-const MIN_SERVE_MS = 60_000;
+/** A request decides again this often when state changes overtake its mints, then gets 503. */
+const DECISIONS = 3;
 
 /**
  * The one place that decides whether and what to hand out. Every path to a credential goes
@@ -28,9 +29,7 @@ export class Broker {
   private readonly events = new Emitter<BrokerEvent>();
   private readonly flights = new SingleFlight<Session>();
   private readonly endAnnounced = new Map<string, number>();
-  private readonly refusals = new Map<string, Refusal>();
-  /** STS refused for good under this config: no mint for the profile until a reload brings another. */
-  private readonly refusedConfigs = new Map<string, { cfg: ProfileConfig; error: MintRefusedError }>();
+  private readonly refusals = new Refusals();
   private readonly timers: Timers;
   private readonly waitMs: number;
 
@@ -65,7 +64,15 @@ export class Broker {
   /** The hot path: served from memory when a good session exists. */
   async credentials(name: string): Promise<Session> {
     try {
-      return await this.credentialsOrThrow(name);
+      for (let i = 1; ; i++) {
+        try {
+          return await this.credentialsOrThrow(name);
+        } catch (err) {
+          // A state change overtook the mint this request waited for: decide again under the new state.
+          if (!(err instanceof StaleFlightError)) throw err;
+          if (i === DECISIONS) throw new MintPendingError(name);
+        }
+      }
     } catch (err) {
       if (err instanceof S3jitError && !(err instanceof MintPendingError)) this.refused(name, err);
       throw err;
@@ -89,16 +96,11 @@ export class Broker {
     return within(this.timers, this.waitMs, this.mintOnce(name), () => new MintPendingError(name));
   }
 
-  /** A cached session for exactly this window (its policy carries the window's end). */
+  /** A cached session good to serve in this window, under today's policy; a restored one gets its refresh. */
   private usable(name: string, cfg: ProfileConfig, window: Window, now: number): Session | null {
-    const found = this.cache.lookup(name, window, now, this.cache.policy(cfg, window.end).hash);
-    if (!found) return null;
-    const s = found.session;
-    if (found.restored) this.schedule.session(name, s, window);
-    if (s.windowEnd !== window.end || s.expiration <= now) return null;
-    // A session about to end is replaced, unless it ends with the window: nothing better exists.
-    if (s.expiration - now < MIN_SERVE_MS && !endsWithWindow(s, window)) return null;
-    return s;
+    const found = this.cache.usable(name, window, now, this.cache.policy(cfg, window.end).hash);
+    if (found?.restored) this.schedule.session(name, found.session, window);
+    return found?.session ?? null;
   }
 
   /** Single flight: however many requests arrive, one mint per profile and state is under way. */
@@ -121,9 +123,8 @@ export class Broker {
     const cfg = this.profile(name);
     const window = this.deps.windows.get(name, this.deps.clock.now());
     if (!window) throw new WindowClosedError(name);
-    const refused = this.refusedConfigs.get(name);
-    if (refused?.cfg === cfg) throw refused.error;
-    this.refusedConfigs.delete(name);
+    const standing = this.refusals.standing(name, cfg);
+    if (standing) throw standing;
     // Whatever SSO or STS answer, a state change while they answered wins (DESIGN.md §2 rule 6):
     // this mint then stores and serves nothing, and its callers get what the state allows now.
     const current = () => this.ticket(name) === ticket;
@@ -133,13 +134,13 @@ export class Broker {
       const kept = await this.cache.store(name, session, current, (err) => {
         this.deps.audit.record("error", { profile: name, what: "keychain write failed", code: err instanceof S3jitError ? err.code : "Error" });
       });
-      if (!kept) return await this.mintOnce(name);
+      if (!kept) throw new StaleFlightError();
       this.deps.audit.record("mint", mintAuditFields(name, cfg, window, outcome));
       this.events.emit({ type: "minted", profile: name, expiration: session.expiration });
       this.schedule.session(name, session, window);
       return session;
     } catch (err) {
-      if (!current()) return this.mintOnce(name);
+      if (!current()) throw new StaleFlightError();
       const e = err instanceof S3jitError ? err : new UpstreamError("minting failed");
       this.refused(name, e);
       if (e instanceof MintRefusedError) this.mintRefused(name, cfg, e);
@@ -151,7 +152,7 @@ export class Broker {
 
   /** Asking again changes nothing until the config does: no retry, the reason in status and audit. */
   private mintRefused(name: string, cfg: ProfileConfig, e: MintRefusedError): void {
-    this.refusedConfigs.set(name, { cfg, error: e });
+    this.refusals.refuseForGood(name, cfg, e);
     this.schedule.cancel(name);
     this.deps.audit.record("refuse", { profile: name, code: e.code, awsCode: e.awsCode, what: "mint" });
   }
@@ -167,7 +168,7 @@ export class Broker {
   }
 
   private refused(name: string, e: S3jitError): void {
-    this.refusals.set(name, { code: e.code, at: this.deps.clock.now(), ...(e instanceof MintRefusedError ? { reason: e.awsCode } : {}) });
+    this.refusals.record(name, e, this.deps.clock.now());
     this.events.emit({ type: "refused", profile: name, code: e.code });
   }
 
@@ -236,7 +237,7 @@ export class Broker {
     return {
       window,
       session: window && s && s.expiration > now ? { expiration: s.expiration, accessKeyId: s.accessKeyId } : null,
-      lastRefusal: this.refusals.get(name) ?? null,
+      lastRefusal: this.refusals.lastOf(name),
       minting: this.flights.has(name),
     };
   }

@@ -13,6 +13,8 @@ const SESSION_KIND = "session";
  */
 const ENDS_WITH_WINDOW_MS = 2000;
 export const endsWithWindow = (s: Session, w: Window): boolean => w.end - s.expiration < ENDS_WITH_WINDOW_MS;
+/** Never hand out a session with less life than this; mint a new one instead. */
+const MIN_SERVE_MS = 60_000;
 
 export interface SessionPolicy {
   policy: string;
@@ -79,15 +81,18 @@ export class SessionCache {
   }
 
   /**
-   * The cached session minted for this window and policy, from memory or else from the vault;
-   * `restored` says it came from the vault (a restart), so its refresh is not scheduled yet.
+   * The cached session good to serve now: minted for exactly this window (its policy carries the
+   * window's end) and this policy, from memory or else from the vault. `restored` says it came
+   * from the vault (a restart), so its refresh is not scheduled yet.
    */
-  lookup(name: string, window: Window, now: number, policyHash: string): { session: Session; restored: boolean } | null {
-    const s = this.sessions.get(name);
+  usable(name: string, window: Window, now: number, policyHash: string): { session: Session; restored: boolean } | null {
+    const inMemory = this.sessions.get(name);
+    const s = inMemory ?? this.restore(name, window, now, policyHash);
     // A reload may have narrowed the scope since this session was minted: its policy is not today's.
-    if (s) return s.policyHash === policyHash ? { session: s, restored: false } : null;
-    const restored = this.restore(name, window, now, policyHash);
-    return restored ? { session: restored, restored: true } : null;
+    if (!s || s.policyHash !== policyHash || s.windowEnd !== window.end || s.expiration <= now) return null;
+    // A session about to end is replaced, unless it ends with the window: nothing better exists.
+    if (s.expiration - now < MIN_SERVE_MS && !endsWithWindow(s, window)) return null;
+    return { session: s, restored: !inMemory };
   }
 
   /** After a restart: a vault session is reused only if it was minted for this window and config. */

@@ -25,6 +25,16 @@ export class SingleFlight<T> {
   }
 }
 
+/**
+ * The state moved past a flight while it ran (its ticket is stale): it stored nothing and has
+ * nothing to give. Never leaves the broker: a waiting request decides again under today's state.
+ */
+export class StaleFlightError extends Error {
+  constructor() {
+    super("the state changed while this mint ran");
+  }
+}
+
 /** `p`, or `onTimeout()` thrown once `ms` pass first (the work itself goes on). */
 export async function within<T>(timers: Timers, ms: number, p: Promise<T>, onTimeout: () => Error): Promise<T> {
   let timer: Timer | undefined;

@@ -141,4 +141,18 @@ describe("state changes win over a mint in flight", () => {
     await settle();
     expect(w.vaultKeys).not.toContain(old.accessKeyId);
   });
+
+  it("a mint ahead (nobody waiting) overtaken by logout is dropped quietly: no new mint, no login-required (no browser after a logout)", async () => {
+    const w = await world();
+    const events: string[] = [];
+    w.broker.on((e) => events.push(e.type));
+    await grantAndHold(w);
+    w.logins.loggedIn = false;
+    await w.broker.loggedOut("corp");
+    w.minter.answer(0);
+    await settle();
+    expect(w.minter.calls).toHaveLength(1);
+    expect(events).not.toContain("login-required");
+    expect(w.broker.status("audit")).toMatchObject({ session: null, lastRefusal: null, minting: false });
+  });
 });

@@ -11,6 +11,7 @@ import { SsoLogins } from "../../src/sso/logins.js";
 import { AwsMinter } from "../../src/sts/mint.js";
 import { WindowBook } from "../../src/windows/windows.js";
 import { WindowClosedError } from "../../src/errors.js";
+import { PARENT_MARGIN_MS } from "../../src/sts/rules.js";
 import { startSandbox, type Sandbox } from "../sandbox/server.js";
 import { propertySeed } from "../helpers/seed.js";
 
@@ -109,8 +110,9 @@ describe("background refresh ahead of the SDK refresh marks, while the window go
         async (ttl, lengthS, steps, offsetMs) => {
           vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
           const config = configFor(ttl);
-          // What a session can last: session_ttl, or the base credentials' life if that is shorter.
-          const ttlMs = Math.min(TTL_MS[ttl], BASE_TTL_MS);
+          // What a session can last: session_ttl, or the base credentials' life less the margin a
+          // scoped session keeps inside its parent, if that is shorter.
+          const ttlMs = Math.min(TTL_MS[ttl], BASE_TTL_MS - PARENT_MARGIN_MS);
           const broker = new Broker({ config: () => config, clock, windows: new WindowBook(), logins, minter: new AwsMinter(), vault: secrets, audit: nullAudit, requestWaitMs: 30_000 });
           try {
             clock.advance(offsetMs);
