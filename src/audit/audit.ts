@@ -1,7 +1,7 @@
 import pino, { type Logger } from "pino";
 import { chmodSync, closeSync, existsSync, openSync, readdirSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
-import { ensurePrivateDir } from "../paths.js";
+import { ensurePrivateDir } from "../platform/files.js";
 
 export type AuditEvent = "start" | "stop" | "login" | "logout" | "grant" | "revoke" | "mint" | "serve" | "refuse" | "expire" | "error";
 

@@ -3,8 +3,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { S3jitError } from "../errors.js";
-import { ensurePrivateDir } from "../paths.js";
-import { privacyProblemAt, writePrivateFile } from "../platform/files.js";
+import { ensurePrivateDir, privacyProblemAt, writePrivateFile } from "../platform/files.js";
 import { parseAwsIni, type AwsIniEntry, type AwsIniSection } from "./aws-config.js";
 
 /**
