@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { loadConfig } from "../config/load.js";
+import { findShadowing, sharedFiles, type ShadowingSource } from "../config/shadowing.js";
 import type { Config } from "../config/types.js";
 import { S3jitError } from "../errors.js";
 import type { EnvInfo, StatusReport } from "../control/contract.js";
@@ -13,6 +15,8 @@ export interface DoctorInput {
 export interface Check {
   name: string;
   ok: boolean;
+  /** Worth knowing, not a failure: printed as "warn", the exit code stays 0. */
+  warn?: boolean;
   detail: string;
   /** What to do when it failed. */
   fix?: string;
@@ -73,13 +77,15 @@ export async function run(input: DoctorInput, deps: Deps & { probeKeychain?: () 
     for (const profile of Object.keys(status.profiles)) checks.push(await endpointCheck(profile, deps));
     checks.push(await skewCheck(config));
   }
+  checks.push(...shadowingChecks(deps.io.env));
+  checks.push(await awsCliCheck(deps.io.env), await botocoreCheck(deps.io.env));
 
   const ok = checks.every((c) => c.ok);
   if (input.json) deps.io.out(JSON.stringify({ ok, checks }, null, 2));
   else {
     for (const c of checks) {
-      deps.io.out(`${c.ok ? paint(deps.io, 32, "ok  ") : paint(deps.io, 31, "FAIL")} ${c.name}: ${c.detail}`);
-      if (!c.ok && c.fix) deps.io.out(`     fix: ${c.fix}`);
+      deps.io.out(`${!c.ok ? paint(deps.io, 31, "FAIL") : c.warn ? paint(deps.io, 33, "warn") : paint(deps.io, 32, "ok  ")} ${c.name}: ${c.detail}`);
+      if ((!c.ok || c.warn) && c.fix) deps.io.out(`     fix: ${c.fix}`);
     }
   }
   return ok ? EXIT.ok : EXIT.failure;
@@ -121,6 +127,93 @@ async function skewCheck(config: Config | undefined): Promise<Check> {
   } catch (err) {
     return { name: "clock", ok: true, detail: `could not reach ${url} (${message(err)}); skew not checked` };
   }
+}
+
+const USE_S3JIT = '`s3jit exec PROFILE -- CMD` and `eval "$(s3jit env PROFILE)"` keep it away';
+
+/**
+ * What comes before s3jit's endpoint in the SDKs' default chains, each with where it is. exec and
+ * env isolate a program from all of it (a warning: programs started otherwise still use it),
+ * except aws.* Java properties, which they refuse to run with (a failure).
+ */
+function shadowingChecks(env: NodeJS.ProcessEnv): Check[] {
+  let found: ShadowingSource[];
+  try {
+    found = findShadowing(env);
+  } catch (err) {
+    return [{ name: "shadowing", ok: true, warn: true, detail: `cannot read the AWS shared files: ${message(err)}`, fix: "fix the file's permissions; exec and env refuse to run until then" }];
+  }
+  const checks: Check[] = found.map((s) => {
+    if (s.where === "environment") {
+      const detail = `environment ${s.keys.join(", ")}: ${s.what}`;
+      if (!s.isolable) return { name: "shadowing", ok: false, detail, fix: `remove the -Daws.… property from ${s.keys.join(", ")}; exec and env refuse to run while it is there` };
+      return { name: "shadowing", ok: true, warn: true, detail, fix: `${USE_S3JIT}; or \`unset ${s.keys.join(" ")}\`` };
+    }
+    const move = s.section === "default" || s.section === "profile default" ? "; move it out of [default] into a named profile so that no SDK uses it unasked" : "";
+    return { name: "shadowing", ok: true, warn: true, detail: `${s.where} [${s.section}] ${s.keys.join(", ")}: ${s.what}`, fix: `${USE_S3JIT}${move}` };
+  });
+  if (env.AWS_CONTAINER_AUTHORIZATION_TOKEN && env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) {
+    checks.push({
+      name: "shadowing",
+      ok: true,
+      warn: true,
+      detail: "both AWS_CONTAINER_AUTHORIZATION_TOKEN and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE are set: JS v3 and Java v2 send the variable, the other SDKs read the file, and JS v3 warns",
+      fix: 'run `eval "$(s3jit env PROFILE)"` again: it sets one of them',
+    });
+  }
+  if (checks.length > 0) return checks;
+  const files = sharedFiles(env);
+  return [{ name: "shadowing", ok: true, detail: `nothing in ${files.config}, ${files.credentials} or the environment comes before s3jit's endpoint` }];
+}
+
+/** The oldest versions s3jit is tested with (DESIGN.md §2); they read only AWS_CONTAINER_AUTHORIZATION_TOKEN. */
+const MIN_AWS_CLI = [2, 9, 0] as const;
+const MIN_BOTOCORE = [1, 29, 0] as const;
+
+/** Runs a version query; undefined when the program is not there or fails. */
+function versionOutput(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env, timeout: 15_000 }, (err, stdout, stderr) => resolve(err ? undefined : `${stdout}${stderr}`));
+  });
+}
+
+const parseVersion = (text: string | undefined, re: RegExp): number[] | undefined => {
+  const m = text === undefined ? null : re.exec(text);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+};
+const older = (v: readonly number[], min: readonly number[]) => v[0]! < min[0]! || (v[0] === min[0] && (v[1]! < min[1]! || (v[1] === min[1] && v[2]! < min[2]!)));
+
+async function awsCliCheck(env: NodeJS.ProcessEnv): Promise<Check> {
+  const name = "aws cli";
+  const out = await versionOutput("aws", ["--version"], env);
+  const cli = parseVersion(out, /aws-cli\/(\d+)\.(\d+)\.(\d+)/);
+  if (!cli) return { name, ok: true, detail: "no `aws` on PATH" };
+  // AWS CLI v1 is botocore underneath: its botocore version is what counts.
+  const botocore = cli[0] === 1 ? parseVersion(out, /botocore\/(\d+)\.(\d+)\.(\d+)/) : undefined;
+  const label = `aws-cli/${cli.join(".")}${botocore ? ` (botocore ${botocore.join(".")})` : ""}`;
+  const tooOld = botocore ? older(botocore, MIN_BOTOCORE) : cli[0] === 1 || older(cli, MIN_AWS_CLI);
+  if (!tooOld) return { name, ok: true, detail: `${label} takes credentials from s3jit's endpoint` };
+  return {
+    name,
+    ok: true,
+    warn: true,
+    detail: `${label} is older than AWS CLI ${MIN_AWS_CLI.slice(0, 2).join(".")} / botocore ${MIN_BOTOCORE.slice(0, 2).join(".")}, the oldest that s3jit's endpoint is known to work with`,
+    fix: "upgrade the AWS CLI (v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)",
+  };
+}
+
+async function botocoreCheck(env: NodeJS.ProcessEnv): Promise<Check> {
+  const name = "botocore";
+  const version = parseVersion(await versionOutput("python3", ["-c", "import botocore; print(botocore.__version__)"], env), /^(\d+)\.(\d+)\.(\d+)/);
+  if (!version) return { name, ok: true, detail: "no botocore for the `python3` on PATH" };
+  if (!older(version, MIN_BOTOCORE)) return { name, ok: true, detail: `botocore ${version.join(".")} (boto3) takes credentials from s3jit's endpoint` };
+  return {
+    name,
+    ok: true,
+    warn: true,
+    detail: `botocore ${version.join(".")} (boto3) is older than ${MIN_BOTOCORE.slice(0, 2).join(".")}, the oldest that s3jit's endpoint is known to work with`,
+    fix: "python3 -m pip install --upgrade boto3 botocore (or your distribution's newer package)",
+  };
 }
 
 function message(err: unknown): string {
