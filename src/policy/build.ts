@@ -155,7 +155,8 @@ function tooLarge(buckets: Buckets, shape: Shape, length: number): PolicyTooLarg
   for (const [bucket, prefixes] of buckets) {
     const rest = new Map(buckets);
     rest.delete(bucket);
-    const chars = rest.size === 0 ? length : length - render(rest, shape).length;
+    // With no other bucket, what is left is the fixed part: measured with an empty bucket name.
+    const chars = length - render(rest.size > 0 ? rest : new Map([["", null]]), shape).length;
     if (chars > largest.chars) largest = { bucket, entries: prefixes?.length ?? 1, chars };
   }
   return new PolicyTooLargeError(all.length, all.length - fit, length, MAX_POLICY_CHARS, largest);
