@@ -74,7 +74,7 @@ function readAction(action: string, where: string): ReadAction {
   return read;
 }
 
-/** Resources an allowed read action may name: no "*", no wildcard bucket, no policy variables. */
+/** Resources an allowed read action may name: "*" only where a Deny confines it, no wildcard bucket, no policy variables. */
 function checkResource(action: ReadAction, resource: string, where: string): void {
   const shown = JSON.stringify(resource);
   if (resource.includes("${")) refuse(`${where} has a policy variable in ${shown}`);
