@@ -132,6 +132,15 @@ describe("sandbox S3 + KMS: SSE-KMS reads under s3jit's policy", () => {
     expect((await c.send(new HeadObjectCommand({ Bucket: "audit-logs", Key: "2026/03/kms.json" }))).ServerSideEncryption).toBe("aws:kms");
   });
 
+  it("reads an SSE-KMS object in a bucket of another region than the profile's (S3 there asks KMS there)", async () => {
+    sandbox.s3.createBucket("us-data", { region: "us-east-1" });
+    const usKey = `arn:aws:kms:us-east-1:${ACCOUNT}:key/eeeeeeee-12ab-34cd-56ef-1234567890ab`;
+    sandbox.s3.put("us-data", "2026/x.json", Buffer.from("{}\n"), { sse: { keyId: usKey } });
+    const credentials = await scoped(policyFor(["us-data/2026/"]));
+    const c = track(new S3Client({ region: "us-east-1", endpoint: sandbox.url, forcePathStyle: true, credentials, maxAttempts: 1 }));
+    expect(await read(c, "2026/x.json", "us-data")).toBe("{}\n");
+  });
+
   it("with kms_keys, decrypts only under the listed keys", async () => {
     const c = s3(await scoped(policyFor(["audit-logs/2026/"], [KEY])));
     expect(await read(c, "2026/03/kms.json")).toContain("kms");
