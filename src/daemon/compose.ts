@@ -78,7 +78,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   });
   const broker = new Broker({ config: () => config, clock, windows, logins, minter: opts.minter ?? new AwsMinter(), vault: secrets, audit });
   autoLogin({ sso: () => config.sso, broker, logins, audit, canOpenBrowser: () => canOpenBrowser(process.env), openBrowser: (url) => openBrowser(url, process.env) });
-  const tokens = await EndpointTokens.open(paths.tokens, Object.keys(config.profiles), { now: () => clock.now() });
+  const tokens = await EndpointTokens.open(paths.tokens, Object.keys(config.profiles));
 
   let endpointPort = 0;
   const serves = serveAudit(audit, (clientPort) => findPeer(clientPort, endpointPort));

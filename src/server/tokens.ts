@@ -5,24 +5,13 @@ import { S3jitError, UnknownProfileError } from "../errors.js";
 import { privacyProblem, writePrivateFile, type PrivacyProblem } from "../platform/files.js";
 import { isProfileName } from "./profile-name.js";
 
-export interface EndpointTokensOptions {
-  /** How long a rotated-out token still opens its profile (default 10 min). */
-  graceMs?: number;
-  now?: () => number;
-}
-
 /** 32 bytes = 256 bits, 43 characters of base64url: URL-safe and free of CR/LF. */
 const TOKEN_BYTES = 32;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43,1024}$/;
-// AWS CLI v2 reads the token file once per process: a long `aws s3 sync` keeps the token it started with.
-const DEFAULT_GRACE_MS = 10 * 60_000;
 
 interface Entry {
   token: string;
   digest: Buffer;
-  /** Digest of the token a rotation replaced, valid until `previousUntil`. */
-  previous: Buffer | null;
-  previousUntil: number;
 }
 
 // One-shot hash: cheaper than createHash on the hot path, where every request is verified.
@@ -36,17 +25,13 @@ const sha256 = (s: string): Buffer => hash("sha256", s, "buffer");
 export class EndpointTokens {
   private entries = new Map<string, Entry>();
   // Unknown profiles are compared against these, so they cost the same work as known ones.
-  private readonly decoy = { digest: randomBytes(32), previous: randomBytes(32) };
+  private readonly decoy = randomBytes(32);
 
-  private constructor(
-    private readonly dir: string,
-    private readonly graceMs: number,
-    private readonly now: () => number,
-  ) {}
+  private constructor(private readonly dir: string) {}
 
   /** Load the tokens of `profiles`, creating missing ones; refuses files others could read. */
-  static async open(dir: string, profiles: string[], opts: EndpointTokensOptions = {}): Promise<EndpointTokens> {
-    const tokens = new EndpointTokens(dir, opts.graceMs ?? DEFAULT_GRACE_MS, opts.now ?? Date.now);
+  static async open(dir: string, profiles: string[]): Promise<EndpointTokens> {
+    const tokens = new EndpointTokens(dir);
     await tokens.ensure(profiles);
     return tokens;
   }
@@ -77,32 +62,26 @@ export class EndpointTokens {
   }
 
   /**
-   * Constant time: both digests have a fixed length whatever was presented, and an unknown
-   * profile runs the same two comparisons against decoys, so timing tells neither the token's
-   * length nor which profiles exist.
+   * Constant time: the digest has a fixed length whatever was presented, and an unknown profile
+   * runs the same comparison against a decoy, so timing tells neither the token's length nor
+   * which profiles exist.
    */
   verify(profile: string, presented: string): boolean {
-    const digest = sha256(presented);
     const e = this.entries.get(profile);
-    const current = e ? e.digest : this.decoy.digest;
-    const previous = e?.previous && this.now() < e.previousUntil ? e.previous : this.decoy.previous;
-    const matchesCurrent = timingSafeEqual(digest, current);
-    const matchesPrevious = timingSafeEqual(digest, previous);
-    return e !== undefined && (matchesCurrent || matchesPrevious);
+    const matches = timingSafeEqual(sha256(presented), e ? e.digest : this.decoy);
+    return e !== undefined && matches;
   }
 
   /**
-   * New tokens for one profile, or all. The replaced token keeps working for the grace period;
-   * a second rotation within it retires the oldest at once (only one predecessor is kept).
+   * New tokens for one profile, or all. The replaced tokens stop working at once: logout must
+   * shut out whoever holds an old one (DESIGN.md §2), and a process that needs to go on asks
+   * `s3jit env` for the new one. (There was a 10-minute grace for long AWS CLI runs, which read
+   * the token file once; it kept a leaked token working past logout.)
    */
   async rotate(profile?: string): Promise<void> {
     const names = profile === undefined ? [...this.entries.keys()] : [profile];
-    for (const name of names) {
-      if (!this.entries.has(name)) throw new UnknownProfileError(name, [...this.entries.keys()]);
-      const token = this.write(name);
-      const old = this.entries.get(name);
-      this.entries.set(name, { ...fresh(token), ...(old ? { previous: old.digest, previousUntil: this.now() + this.graceMs } : {}) });
-    }
+    for (const name of names) if (!this.entries.has(name)) throw new UnknownProfileError(name, [...this.entries.keys()]);
+    for (const name of names) this.entries.set(name, fresh(this.write(name)));
   }
 
   private async loadOrCreate(profile: string): Promise<string> {
@@ -138,7 +117,7 @@ export class EndpointTokens {
 }
 
 function fresh(token: string): Entry {
-  return { token, digest: sha256(token), previous: null, previousUntil: -Infinity };
+  return { token, digest: sha256(token) };
 }
 
 /** Create the folder owner-only; an existing one must already be owner-only (as ssh insists for ~/.ssh). */

@@ -1,0 +1,29 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EnvInfo } from "../../src/control/contract.js";
+import { OTHER_PROFILE_TOML } from "../helpers/config.js";
+import { login, startInProcess, type InProcess } from "./in-process.js";
+
+/** Issue 13: logout rotates the endpoint tokens with no grace. */
+describe("logout and the endpoint tokens", () => {
+  let ip: InProcess;
+  beforeAll(async () => {
+    ip = await startInProcess(OTHER_PROFILE_TOML);
+    await login(ip);
+  });
+  afterAll(async () => {
+    await ip?.close();
+  });
+
+  it("logout shuts every old endpoint token out at once (no grace): 401, and the new `s3jit env` token works", async () => {
+    await ip.client.post("/v1/grant", { profile: "other", for: "30m", reason: "tokens" });
+    const before = await ip.client.get<EnvInfo>("/v1/env/other");
+    await ip.client.post("/v1/logout", {});
+    const old = await fetch(before.url, { headers: { authorization: before.token } });
+    expect(old.status).toBe(401);
+    const after = await ip.client.get<EnvInfo>("/v1/env/other");
+    expect(after.token).not.toBe(before.token);
+    // Logged out: the new token is accepted, and the answer is the login's, not the token's.
+    const fresh = await fetch(after.url, { headers: { authorization: after.token } });
+    expect(fresh.status).not.toBe(401);
+  });
+});
