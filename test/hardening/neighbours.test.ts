@@ -96,35 +96,29 @@ describe("neighbours: file modes and another user", () => {
     }
   });
 
-  it("refuses to start when a token file is readable by others, naming the file and the chmod that fixes it", async () => {
+  /** Opens `file` to others: the start is refused, naming the file and the chmod; that chmod then lets it start. */
+  async function refusedThenFixed(file: string, what: string): Promise<void> {
     expect(await stack.stopDaemon("SIGTERM")).toBe(0);
-    chmodSync(files.tokenFile, 0o644);
+    chmodSync(file, 0o644);
     const err = await stack.startDaemon().then(
       () => undefined,
       (e: Error) => e,
     );
-    expect(err, "the daemon started with a 0644 token file").toBeInstanceOf(Error);
-    expect(err!.message).toContain(files.tokenFile);
-    expect(err!.message).toContain(`chmod 600 ${files.tokenFile}`);
+    expect(err, `the daemon started with a 0644 ${what}`).toBeInstanceOf(Error);
+    expect(err!.message).toContain(file);
+    expect(err!.message).toContain(`chmod 600 ${file}`);
     expect(stack.daemon?.exitCode).not.toBe(0);
-    // The fix it names works.
-    chmodSync(files.tokenFile, 0o600);
+    chmodSync(file, 0o600);
     await stack.startDaemon();
+  }
+
+  it("refuses to start when a token file is readable by others, naming the file and the chmod that fixes it", async () => {
+    await refusedThenFixed(files.tokenFile, "token file");
     expect((await stack.cli(["status", "--json"])).code).toBe(0);
   });
 
   it("refuses to start when the state file is readable by others, naming the file and the chmod that fixes it", async () => {
-    expect(await stack.stopDaemon("SIGTERM")).toBe(0);
-    chmodSync(files.state, 0o644);
-    const err = await stack.startDaemon().then(
-      () => undefined,
-      (e: Error) => e,
-    );
-    expect(err, "the daemon started with a 0644 state file").toBeInstanceOf(Error);
-    expect(err!.message).toContain(files.state);
-    expect(err!.message).toContain(`chmod 600 ${files.state}`);
-    chmodSync(files.state, 0o600);
-    await stack.startDaemon();
+    await refusedThenFixed(files.state, "state file");
     const st = JSON.parse((await stack.cli(["status", "--json"])).stdout) as { profiles: { audit: { window: unknown } } };
     expect(st.profiles.audit.window).not.toBeNull();
   });
