@@ -14,6 +14,8 @@ export interface ControlServiceDeps {
   broker: Pick<Broker, "grant" | "revoke" | "credentials" | "status" | "purgeAll" | "resume" | "on">;
   logins: Pick<SsoLogins, "state" | "startLogin" | "waitLogin" | "logout" | "accounts">;
   tokens: { token(profile: string): string; tokenFile(profile: string): string; rotate(): Promise<void> };
+  /** The window state's last narrowing change that could not be saved (windows/state.ts). */
+  windows: { readonly unsaved: S3jitError | null };
   audit: Audit;
   clock: { now(): number };
   /** The endpoint's URL for a profile. */
@@ -26,6 +28,20 @@ export interface ControlServiceDeps {
 /** The control API as the daemon implements it: every request of the CLI and trays lands here. */
 export function controlService(deps: ControlServiceDeps): ControlApi {
   const { broker, logins, tokens, audit, clock } = deps;
+
+  /** Every refusal of a state change leaves a line, as refused requests do. */
+  function audited<T>(action: string, profile: string, change: () => T): T {
+    const refused = (err: unknown) => {
+      if (err instanceof S3jitError) audit.record("refuse", { profile, action, code: err.code, detail: err.message });
+      throw err;
+    };
+    try {
+      const out = change();
+      return out instanceof Promise ? (out.catch(refused) as T) : out;
+    } catch (err) {
+      return refused(err);
+    }
+  }
 
   const profile = (name: string) => {
     const config = deps.config();
@@ -82,14 +98,24 @@ export function controlService(deps: ControlServiceDeps): ControlApi {
       audit.record("logout", {});
     },
     grant(name, req) {
-      const w = broker.grant(name, {
-        ...(req.for ? { durationMs: durationArg(req.for) } : {}),
-        ...(req.reason ? { reason: req.reason } : {}),
-        who: req.who ?? deps.owner,
-      });
+      const w = audited("grant", name, () =>
+        broker.grant(name, {
+          ...(req.for ? { durationMs: durationArg(req.for) } : {}),
+          ...(req.reason ? { reason: req.reason } : {}),
+          who: req.who ?? deps.owner,
+        }),
+      );
       return { profile: name, start: iso(w.start), end: iso(w.end), reason: w.reason };
     },
-    revoke: (name) => broker.revoke(name),
+    async revoke(name) {
+      await audited("revoke", name, () => broker.revoke(name));
+      // The window is closed now whatever the disk says; the user must hear that a restart would reopen it.
+      const unsaved = deps.windows.unsaved;
+      if (unsaved) {
+        audit.record("error", { profile: name, what: "window state not saved", detail: unsaved.message });
+        throw new S3jitError(unsaved.code, `the window of "${name}" is closed, but ${unsaved.message}`);
+      }
+    },
     env(name) {
       const p = profile(name);
       return { profile: name, region: p.region, url: deps.url(name), tokenFile: tokens.tokenFile(name), token: tokens.token(name) };

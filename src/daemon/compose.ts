@@ -66,8 +66,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const refused = restoreWindows(() => windows.load(clock.now()), audit, log);
   if (refused) warnings.push(refused);
   // A window outlives neither its profile nor a narrowed max_window/hours.
-  const restrictWindows = () => windows.restrict((p) => config.profiles[p], clock.now());
-  restrictWindows();
+  windows.restrict((p) => config.profiles[p], clock.now());
+  if (windows.unsaved) log(`s3jit: ${windows.unsaved.message}`);
 
   const logins = new SsoLogins({
     api: opts.ssoApi ?? new AwsSsoApi(() => clock.now()),
@@ -104,6 +104,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     broker,
     logins,
     tokens,
+    windows,
     audit,
     clock,
     url: (profile) => credentials.url(profile),
@@ -125,7 +126,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
         load: loadConfig,
         current: () => config,
         swap: (next) => (config = next),
-        restrictWindows,
+        clock,
+        windows,
         tokens,
         broker,
         audit,
@@ -136,6 +138,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       expiry.stop();
       await Promise.allSettled([credentials.close(), control.close()]);
       await serves.settle();
+      windows.flush();
       audit.record("stop", { pid: process.pid });
       await audit.flush();
     },

@@ -41,13 +41,23 @@ export class EndpointTokens {
    * theirs, dropped ones stop verifying (their files stay, harmless, for a profile that returns).
    */
   async ensure(profiles: string[]): Promise<void> {
+    (await this.prepare(profiles))();
+  }
+
+  /**
+   * The first half of `ensure`, for a reload that must be all or nothing: loads or creates the
+   * token files of `profiles` (what can fail) and returns the step that makes them the served set.
+   */
+  async prepare(profiles: string[]): Promise<() => void> {
     for (const p of profiles) this.tokenFile(p);
     await prepareDir(this.dir);
-    const next = new Map<string, Entry>();
-    for (const p of profiles) {
-      next.set(p, this.entries.get(p) ?? fresh(await this.loadOrCreate(p)));
-    }
-    this.entries = next;
+    const loaded = new Map<string, string>();
+    for (const p of profiles) if (!this.entries.has(p)) loaded.set(p, await this.loadOrCreate(p));
+    return () => {
+      const next = new Map<string, Entry>();
+      for (const p of profiles) next.set(p, this.entries.get(p) ?? fresh(loaded.get(p)!));
+      this.entries = next;
+    };
   }
 
   tokenFile(profile: string): string {

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { loadWindows, saveWindows } from "./state.js";
+import { loadWindows, saveWindows, StateWriteError, WindowState } from "./state.js";
 import { WindowBook, WindowStateError, type WindowRules } from "./windows.js";
 
 const MIN = 60_000;
@@ -166,5 +166,50 @@ describe("a state file that cannot be trusted", () => {
     book.grant("audit", { reason: "" }, RULES, T0);
     expect(() => loadWindows(file, book, T0)).toThrow(WindowStateError);
     expect(book.get("audit", T0)).not.toBeNull();
+  });
+});
+
+describe("WindowState: saved before it takes effect", () => {
+  /** A folder where the file should be: rename() onto it fails (EISDIR), also for root. */
+  const blockFile = () => {
+    rmSync(file, { force: true });
+    mkdirSync(path.join(file, "x"), { recursive: true });
+  };
+  const unblock = () => rmSync(file, { recursive: true, force: true });
+
+  it("a grant that cannot be saved changes nothing and says which file", () => {
+    const state = new WindowState(file);
+    state.grant("audit", { reason: "saved" }, RULES, T0);
+    blockFile();
+    expect(() => state.grant("reports", { reason: "r" }, RULES, T0)).toThrow(expect.objectContaining({ code: "StateWriteFailed", message: expect.stringContaining(file) }));
+    expect(() => state.grant("audit", { durationMs: 2 * 60 * MIN, reason: "longer" }, RULES, T0)).toThrow(StateWriteError);
+    expect(state.get("reports", T0)).toBeNull();
+    expect(state.get("audit", T0)!.end).toBe(T0 + 30 * MIN);
+    unblock();
+  });
+
+  it("a revoke that cannot be saved holds anyway, is reported in `unsaved`, and the next save (or flush) writes it", () => {
+    const state = new WindowState(file);
+    state.grant("audit", { reason: "r" }, RULES, T0);
+    blockFile();
+    state.revoke("audit", T0);
+    expect(state.get("audit", T0)).toBeNull();
+    expect(state.unsaved?.message).toMatch(/restart would undo it/);
+    unblock();
+    state.flush();
+    expect(state.unsaved).toBeNull();
+    const reloaded = new WindowState(file);
+    reloaded.load(T0);
+    expect(reloaded.get("audit", T0)).toBeNull();
+  });
+
+  it("planRestrict saves the cut before it is applied, and applies nothing until asked", () => {
+    const state = new WindowState(file);
+    state.grant("audit", { durationMs: 90 * MIN, reason: "r" }, RULES, T0);
+    const plan = state.planRestrict(() => ({ ...RULES, maxWindow: 60 * MIN }), T0);
+    expect(plan.changed).toEqual(["audit"]);
+    expect(state.get("audit", T0)!.end).toBe(T0 + 90 * MIN);
+    plan.apply();
+    expect(state.get("audit", T0)!.end).toBe(T0 + 60 * MIN);
   });
 });

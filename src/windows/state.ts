@@ -59,12 +59,38 @@ export function loadWindows(file: string, book: WindowBook, now: number): number
   return book.toJSON().length;
 }
 
+/** The state file could not be written; says what became of the change. */
+export class StateWriteError extends S3jitError {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+    outcome: string,
+  ) {
+    const why = (cause as NodeJS.ErrnoException | null)?.code ?? (cause instanceof Error ? cause.message : String(cause));
+    super("StateWriteFailed", `could not write the window state file ${file} (${why}): ${outcome}. Free some space, or make the file and its folder writable by you`);
+  }
+}
+
+/** A change of the windows, checked and saved but not yet in effect (reload applies it with the new config). */
+export interface PlannedChange {
+  /** Profiles whose window the change cuts or closes. */
+  changed: string[];
+  /** Puts the change into effect; saving it was tried when it was planned. */
+  apply(): void;
+}
+
 /**
  * The windows as the daemon holds them: the rules of WindowBook, kept in `file` across restarts.
- * Every change is written before it is returned.
+ * A change that opens or extends a window is saved before it takes effect, and refused (nothing
+ * changes) when it cannot be saved: after a restart the daemon must never hold less than it
+ * promised, nor more than the file says. A change that closes or cuts windows (revoke, a stricter
+ * config) takes effect even when it cannot be saved: rolling it back would keep open what the user
+ * just closed. Its failure is kept in `unsaved` (the caller reports it) and every later save,
+ * and the one at stop, writes it again.
  */
 export class WindowState {
   private book = new WindowBook();
+  private failure: StateWriteError | null = null;
 
   constructor(readonly file: string) {}
 
@@ -73,33 +99,88 @@ export class WindowState {
     return loadWindows(this.file, this.book, now);
   }
 
+  /** The last narrowing change that could not be saved, until a later save succeeds. */
+  get unsaved(): StateWriteError | null {
+    return this.failure;
+  }
+
   get(profile: string, now: number): Window | null {
     return this.book.get(profile, now);
   }
 
   grant(profile: string, req: GrantRequest, cfg: WindowRules, now: number): Window {
-    return this.change((book) => book.grant(profile, req, cfg, now));
+    return this.widen((book) => book.grant(profile, req, cfg, now));
   }
 
   onDemand(profile: string, cfg: WindowRules, now: number): Window {
-    if (this.book.get(profile, now)) return this.book.onDemand(profile, cfg, now);
-    return this.change((book) => book.onDemand(profile, cfg, now));
+    const open = this.book.get(profile, now);
+    return open ?? this.widen((book) => book.onDemand(profile, cfg, now));
   }
 
   revoke(profile: string, now: number): Window | null {
-    return this.change((book) => book.revoke(profile, now));
+    const next = this.book.clone();
+    const closed = next.revoke(profile, now);
+    this.narrow(next);
+    return closed;
   }
 
-  /** WindowBook.restrict, saved when anything changed; returns the profiles whose window changed. */
+  /** WindowBook.restrict, in effect and saved at once; returns the profiles whose window changed. */
   restrict(rulesFor: (profile: string) => WindowRules | undefined, now: number): string[] {
-    const changed = this.book.restrict(rulesFor, now);
-    if (changed.length > 0) saveWindows(this.file, this.book);
-    return changed;
+    const plan = this.planRestrict(rulesFor, now);
+    plan.apply();
+    return plan.changed;
   }
 
-  private change<T>(apply: (book: WindowBook) => T): T {
-    const result = apply(this.book);
-    saveWindows(this.file, this.book);
+  /**
+   * WindowBook.restrict on a copy: throws (nothing changed) when a rule cannot be applied (a
+   * malformed hours), else saves the result and returns it to be applied. Reload uses this to
+   * check the windows against a new config before it swaps the config in.
+   */
+  planRestrict(rulesFor: (profile: string) => WindowRules | undefined, now: number): PlannedChange {
+    const next = this.book.clone();
+    const changed = next.restrict(rulesFor, now);
+    if (changed.length === 0) return { changed, apply: () => {} };
+    const saved = this.trySave(next);
+    return {
+      changed,
+      apply: () => {
+        this.book = next;
+        this.failure = saved;
+      },
+    };
+  }
+
+  /** Writes what is in effect again if the last write failed (at stop). */
+  flush(): void {
+    if (this.failure) this.failure = this.trySave(this.book);
+  }
+
+  /** Opens or extends: saved first, in effect only once saved. */
+  private widen(apply: (book: WindowBook) => Window): Window {
+    const next = this.book.clone();
+    const result = apply(next);
+    try {
+      saveWindows(this.file, next);
+    } catch (err) {
+      throw new StateWriteError(this.file, err, "nothing was changed");
+    }
+    this.book = next;
+    this.failure = null;
     return result;
+  }
+
+  /** Closes or cuts: in effect at once, saved if possible. */
+  private narrow(next: WindowBook): void {
+    this.book = next;
+    this.failure = this.trySave(next);
+  }
+
+  private trySave(book: WindowBook): StateWriteError | null {
+    try {
+      saveWindows(this.file, book);
+      return null;
+    } catch (err) {
+      return new StateWriteError(this.file, err, "the change holds in this daemon, but a restart would undo it until the file can be written");
+    }
   }
 }

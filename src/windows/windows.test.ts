@@ -30,7 +30,7 @@ describe("grant", () => {
   ])("opens for %s", (_what, req, end) => {
     const book = new WindowBook();
     const w = book.grant("audit", { reason: "ticket 42", ...req }, RULES, T0);
-    expect(w).toEqual({ profile: "audit", start: T0, end, reason: "ticket 42" });
+    expect(w).toEqual({ profile: "audit", start: T0, end, reason: "ticket 42", grantedAt: T0 });
     expect(book.get("audit", T0)).toEqual(w);
   });
 
@@ -72,7 +72,7 @@ describe("grant", () => {
       const book = new WindowBook();
       book.grant("audit", { durationMs: HOUR, reason: "first" }, RULES, T0);
       const w = book.grant("audit", { ...req, reason: "second" }, cfg, NOW);
-      expect(w).toEqual({ profile: "audit", start: T0, end, reason: "second" });
+      expect(w).toEqual({ profile: "audit", start: T0, end, reason: "second", grantedAt: NOW });
       expect(book.get("audit", NOW)).toEqual(w);
     });
 
@@ -80,7 +80,7 @@ describe("grant", () => {
       const book = new WindowBook();
       book.grant("audit", { durationMs: HOUR, reason: "first" }, RULES, T0);
       const later = T0 + HOUR;
-      expect(book.grant("audit", { reason: "again" }, RULES, later)).toEqual({ profile: "audit", start: later, end: later + 30 * MIN, reason: "again" });
+      expect(book.grant("audit", { reason: "again" }, RULES, later)).toEqual({ profile: "audit", start: later, end: later + 30 * MIN, reason: "again", grantedAt: later });
     });
   });
 
@@ -140,7 +140,7 @@ describe("onDemand", () => {
 
   it("opens the profile's window with reason on-demand", () => {
     const book = new WindowBook();
-    expect(book.onDemand("audit", ON_DEMAND, T0)).toEqual({ profile: "audit", start: T0, end: T0 + 30 * MIN, reason: "on-demand", onDemand: true });
+    expect(book.onDemand("audit", ON_DEMAND, T0)).toEqual({ profile: "audit", start: T0, end: T0 + 30 * MIN, reason: "on-demand", onDemand: true, grantedAt: T0 });
   });
 
   it("keeps an open window as it is", () => {
@@ -274,6 +274,16 @@ describe("restrict (after a load or a config reload)", () => {
     const weekend = bookWith(W);
     weekend.restrict(() => ({ ...big, hours: "Sat-Sun 08:00-12:00", timezone: "Europe/Berlin" }), T0);
     expect(weekend.get("audit", T0)).toBeNull();
+  });
+
+  it("counts max_window from the last grant: an extended window outlives start + max_window under the same config", () => {
+    const book = new WindowBook();
+    book.grant("audit", { durationMs: 2 * HOUR, reason: "r" }, RULES, T0);
+    const extended = book.grant("audit", { durationMs: 2 * HOUR, reason: "r" }, RULES, T0 + 30 * MIN);
+    expect(book.restrict(() => RULES, T0 + 40 * MIN)).toEqual([]);
+    expect(book.get("audit", T0 + 40 * MIN)!.end).toBe(extended.end);
+    expect(book.restrict(() => rules({ maxWindow: HOUR }), T0 + 40 * MIN)).toEqual(["audit"]);
+    expect(book.get("audit", T0 + 40 * MIN)!.end).toBe(T0 + 30 * MIN + HOUR);
   });
 
   it("never extends", () => {

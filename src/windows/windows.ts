@@ -11,6 +11,11 @@ export interface Window {
   reason: string;
   who?: string;
   onDemand?: boolean;
+  /**
+   * When the window was last granted or extended (its start when absent). max_window counts from
+   * here: an extension may reach now + max_window, past start + max_window.
+   */
+  grantedAt?: number;
 }
 
 export interface GrantRequest {
@@ -68,7 +73,7 @@ export class WindowBook {
     const limit = Math.min(now + cfg.maxWindow, this.hoursLimit(profile, cfg, now));
     const open = this.get(profile, now);
     const end = Math.min(Math.max(open?.end ?? 0, now + duration), limit);
-    const w: Window = { profile, start: open?.start ?? now, end, reason };
+    const w: Window = { profile, start: open?.start ?? now, end, reason, grantedAt: now };
     if (req.who !== undefined) w.who = req.who;
     return this.put(w, now);
   }
@@ -81,7 +86,7 @@ export class WindowBook {
     const open = this.get(profile, now);
     if (open) return open;
     const end = Math.min(now + Math.min(cfg.window, cfg.maxWindow), this.hoursLimit(profile, cfg, now));
-    return this.put({ profile, start: now, end, reason: "on-demand", onDemand: true }, now);
+    return this.put({ profile, start: now, end, reason: "on-demand", onDemand: true, grantedAt: now }, now);
   }
 
   /** Closes the profile's window; returns it if one was open. */
@@ -94,9 +99,11 @@ export class WindowBook {
 
   /**
    * Brings the stored windows in line with today's config, for after a load or a config reload:
-   * a window of a profile that is gone is closed, the others are cut to start + max_window and to
-   * the end of the current allowed-hours range (closed outside the hours). Never extends one.
-   * Returns the profiles whose window changed.
+   * a window of a profile that is gone is closed, the others are cut to what today's max_window
+   * allows from their last grant and to the end of the current allowed-hours range (closed outside
+   * the hours). So only a config stricter than the one a window was granted under cuts it; an
+   * unchanged one leaves an extended window as it is. Never extends one. Returns the profiles whose
+   * window changed.
    */
   restrict(rulesFor: (profile: string) => WindowRules | undefined, now: number): string[] {
     const changed: string[] = [];
@@ -105,7 +112,7 @@ export class WindowBook {
       let end = 0;
       if (cfg) {
         try {
-          end = Math.min(w.end, w.start + cfg.maxWindow, this.hoursLimit(profile, cfg, now));
+          end = Math.min(w.end, (w.grantedAt ?? w.start) + cfg.maxWindow, this.hoursLimit(profile, cfg, now));
         } catch (err) {
           if (!(err instanceof OutsideHoursError)) throw err;
         }
@@ -116,6 +123,13 @@ export class WindowBook {
       else this.windows.delete(profile);
     }
     return changed;
+  }
+
+  /** A copy to change and save before it replaces this one. */
+  clone(): WindowBook {
+    const copy = new WindowBook();
+    for (const [profile, w] of this.windows) copy.windows.set(profile, { ...w });
+    return copy;
   }
 
   /** Every stored window (for the state file). */
@@ -171,7 +185,7 @@ function checkWindow(v: unknown, i: number): Window {
   };
   if (typeof v !== "object" || v === null || Array.isArray(v)) return bad("is not an object");
   const o = v as Record<string, unknown>;
-  const known = new Set(["profile", "start", "end", "reason", "who", "onDemand"]);
+  const known = new Set(["profile", "start", "end", "reason", "who", "onDemand", "grantedAt"]);
   const extra = Object.keys(o).find((k) => !known.has(k));
   if (extra !== undefined) bad(`has an unknown field "${extra}"`);
   if (typeof o.profile !== "string" || o.profile === "") bad("has no profile");
@@ -180,8 +194,12 @@ function checkWindow(v: unknown, i: number): Window {
   if (typeof o.reason !== "string") bad("has no reason");
   if (o.who !== undefined && typeof o.who !== "string") bad("has a who that is not text");
   if (o.onDemand !== undefined && typeof o.onDemand !== "boolean") bad("has an onDemand that is not true or false");
+  if (o.grantedAt !== undefined && (!Number.isSafeInteger(o.grantedAt) || (o.grantedAt as number) < (o.start as number) || (o.grantedAt as number) >= (o.end as number))) {
+    bad("has a grant time outside the window");
+  }
   const w: Window = { profile: o.profile as string, start: o.start as number, end: o.end as number, reason: o.reason as string };
   if (o.who !== undefined) w.who = o.who as string;
   if (o.onDemand !== undefined) w.onDemand = o.onDemand as boolean;
+  if (o.grantedAt !== undefined) w.grantedAt = o.grantedAt as number;
   return w;
 }
