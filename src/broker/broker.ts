@@ -233,10 +233,11 @@ export class Broker {
   status(name: string): { window: Window | null; session: { expiration: number; accessKeyId: string } | null; lastRefusal: Refusal | null; minting: boolean } {
     const now = this.deps.clock.now();
     const window = this.deps.windows.get(name, now);
-    const s = this.cache.peek(name);
+    const cfg = this.deps.config().profiles[name];
+    const s = window && cfg ? this.cache.held(name, this.cache.policy(cfg, window.end).hash, now) : null;
     return {
       window,
-      session: window && s && s.expiration > now ? { expiration: s.expiration, accessKeyId: s.accessKeyId } : null,
+      session: s ? { expiration: s.expiration, accessKeyId: s.accessKeyId } : null,
       lastRefusal: this.refusals.lastOf(name),
       minting: this.flights.has(name),
     };

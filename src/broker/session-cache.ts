@@ -71,9 +71,15 @@ export class SessionCache {
     this.ssoGenerations.set(sso, (this.ssoGenerations.get(sso) ?? 0) + 1);
   }
 
-  /** The session held in memory, whatever it is good for (status). */
+  /** The session held in memory, whatever it is good for. */
   peek(name: string): Session | undefined {
     return this.sessions.get(name);
+  }
+
+  /** The session in memory if it is still alive and of this policy (what status shows). */
+  held(name: string, policyHash: string, now: number): Session | null {
+    const s = this.sessions.get(name);
+    return s && s.policyHash === policyHash && s.expiration > now ? s : null;
   }
 
   names(): string[] {

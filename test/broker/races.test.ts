@@ -155,4 +155,14 @@ describe("state changes win over a mint in flight", () => {
     expect(events).not.toContain("login-required");
     expect(w.broker.status("audit")).toMatchObject({ session: null, lastRefusal: null, minting: false });
   });
+
+  it("status shows no session once a reload narrowed the scope: what it shows is what would be served", async () => {
+    const w = await world();
+    await grantAndHold(w);
+    w.minter.answer(0);
+    await settle();
+    expect(w.broker.status("audit").session).not.toBeNull();
+    w.config = configOf(auditProfile({ scope: ["audit-logs/2026/"] }));
+    expect(w.broker.status("audit").session).toBeNull();
+  });
 });
