@@ -4,26 +4,8 @@ import type { SsoConfig } from "../config/types.js";
 import { LoginRequiredError } from "../errors.js";
 import { startSandbox, type Sandbox } from "../../test/sandbox/server.js";
 import { AwsSsoApi } from "./api.js";
-import { SsoLogins, type LoginVault } from "./logins.js";
-
-/** A keychain stand-in with expiry, as the daemon's secret facade behaves. */
-function memoryVault(): LoginVault & { items: Map<string, { value: unknown; expiresAt: number }> } {
-  const items = new Map<string, { value: unknown; expiresAt: number }>();
-  return {
-    items,
-    take<T>(kind: string, owner: string, now: number) {
-      const it = items.get(`${kind}/${owner}`);
-      if (!it || it.expiresAt <= now) return null;
-      return structuredClone(it.value) as T;
-    },
-    async put(kind, owner, value, expiresAt) {
-      items.set(`${kind}/${owner}`, { value: structuredClone(value), expiresAt });
-    },
-    async remove(kind, owner) {
-      items.delete(`${kind}/${owner}`);
-    },
-  };
-}
+import { SsoLogins } from "./logins.js";
+import { memoryVault } from "../../test/sso/sandbox-login.js";
 
 const SSO: Record<string, SsoConfig> = {
   corp: { name: "corp", startUrl: "https://corp.awsapps.com/start", region: "eu-west-1", scopes: ["sso:account:access"], autoLogin: false },
@@ -101,6 +83,8 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
   it("device flow: an unapproved code expires and the login fails with what to do", async () => {
     await setup();
     await logins.startLogin("corp");
+    // Nobody approves for almost ten minutes; the next polls find the code expired.
+    clock.advance(599_000);
     await expect(logins.waitLogin("corp")).rejects.toThrow(/s3jit login/);
     expect(logins.state("corp").loggedIn).toBe(false);
     expect(logins.state("corp").loginPending).toBe(false);
