@@ -97,6 +97,15 @@ export class DaemonNotRunningError extends S3jitError {
  */
 export const NON_RETRYABLE_STS_CODES: ReadonlySet<string> = new Set(["PackedPolicyTooLarge", "MalformedPolicyDocument", "ValidationError"]);
 
+/**
+ * The STS code behind an SDK error name if no retry can change it, else null. The SDK names a
+ * modeled error `PackedPolicyTooLargeException`; STS's wire code is `PackedPolicyTooLarge`.
+ */
+export function nonRetryableStsCode(errorName: string): string | null {
+  const code = errorName.replace(/Exception$/, "");
+  return NON_RETRYABLE_STS_CODES.has(code) ? code : null;
+}
+
 /** STS refused a mint for a reason no retry changes (`awsCode`, one of NON_RETRYABLE_STS_CODES). */
 export class MintRefusedError extends S3jitError {
   constructor(readonly awsCode: string) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MintRefusedError, UpstreamError } from "../../src/errors.js";
+import { MintRefusedError, nonRetryableStsCode, UpstreamError } from "../../src/errors.js";
 import { scopedDurationSeconds } from "../../src/sts/rules.js";
 import { RETRY_MS } from "../../src/broker/schedule.js";
 import { auditProfile, configOf, settle, world } from "./harness.js";
@@ -73,5 +73,16 @@ describe("what a mint asks of STS, and what it does with STS's answer", () => {
     await settle();
     const mint = w.audit.find((l) => l.event === "mint");
     expect(mint?.fields).toMatchObject({ profile: "audit", sessionTokenUtilization: 37 });
+  });
+
+  it.each([
+    ["PackedPolicyTooLargeException", "PackedPolicyTooLarge"],
+    ["MalformedPolicyDocumentException", "MalformedPolicyDocument"],
+    ["ValidationError", "ValidationError"],
+    ["Throttling", null],
+    ["ExpiredTokenException", null],
+    ["RegionDisabledException", null],
+  ])("the SDK's %s is %s for the minter's error translation", (name, code) => {
+    expect(nonRetryableStsCode(name)).toBe(code);
   });
 });
