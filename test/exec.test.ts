@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CLI, startStack, type Stack } from "./helpers/stack.js";
 
@@ -30,11 +30,13 @@ describe("s3jit exec PROFILE -- CMD", () => {
     mkdirSync(path.join(home, ".aws"), { recursive: true });
     writeFileSync(path.join(home, ".aws", "config"), "[default]\nregion = eu-central-1\ncredential_process = /bin/false\n[profile work]\nregion = us-east-2\nsso_session = corp\ns3 =\n  addressing_style = path\n");
     writeFileSync(path.join(home, ".aws", "credentials"), "[default]\naws_access_key_id = AKIA-standing\naws_secret_access_key = x\n");
-    const r = await stack.cli(["exec", "audit", "--", "sh", "-c", 'cat "$AWS_CONFIG_FILE"; echo ---; cat "$AWS_SHARED_CREDENTIALS_FILE"; echo ---; stat -c %a "$AWS_CONFIG_FILE" "$AWS_SHARED_CREDENTIALS_FILE" "$(dirname "$AWS_CONFIG_FILE")"'], {
+    const r = await stack.cli(["exec", "audit", "--", "sh", "-c", 'cat "$AWS_CONFIG_FILE"; echo ---; cat "$AWS_SHARED_CREDENTIALS_FILE"; echo ---; echo "$AWS_CONFIG_FILE|$AWS_SHARED_CREDENTIALS_FILE"'], {
       env: { HOME: home, AWS_PROFILE: "work" },
     });
     expect(r.code, r.stderr).toBe(0);
-    const [config, credentials, modes] = r.stdout.split("---\n");
+    const [config, credentials, files] = r.stdout.split("---\n");
+    const [configFile, credentialsFile] = files!.trim().split("|");
+    const modes = [configFile!, credentialsFile!, path.dirname(configFile!)].map((f) => (statSync(f).mode & 0o777).toString(8)).join("\n") + "\n";
     expect(config).toMatch(/^# Written by s3jit for profile "audit": your settings from .*lived-in\/\.aws\/config \[profile work\] without any credentials\.\n/);
     expect(config).toMatch(/\[default\]\nregion = us-east-2\ns3 =\n {4}addressing_style = path\n$/);
     expect(credentials).toBe("");
