@@ -23,7 +23,8 @@ const USAGE = `usage: s3jit <command> [options]
   credential-process PROFILE                credential_process JSON (Version 1)
   service install|uninstall|status [--dry-run]
                                             start the daemon at login (launchd / systemd --user)
-  audit [--since 1h] [--json]               the audit trail: grants, mints, hand-outs, refusals
+  audit [--since 1h] [--json] [--follow]    the audit trail: grants, mints, hand-outs, refusals
+                                            (--follow: keep printing new lines, for a log shipper)
   doctor [--json] [--config PATH]           check config, keychain, daemon, login, endpoints, clock,
                                             shadowing credentials, AWS CLI/botocore versions
   completion bash|zsh|fish                  print a shell completion script (profile and SSO names from the config)
@@ -139,8 +140,8 @@ export async function main(argv: string[]): Promise<number> {
         );
       }
       case "audit": {
-        const { values } = parse(rest, { since: { type: "string" }, json: { type: "boolean" } }, { min: 0, max: 0, names: "no arguments" });
-        return await (await import("./audit.js")).run({ since: s(values.since), json: !!values.json, file: resolvePaths().auditLog }, { io });
+        const { values } = parse(rest, { since: { type: "string" }, json: { type: "boolean" }, follow: { type: "boolean", short: "f" } }, { min: 0, max: 0, names: "no arguments" });
+        return await (await import("./audit.js")).run({ since: s(values.since), json: !!values.json, follow: !!values.follow, file: resolvePaths().auditLog }, { io });
       }
       case "doctor": {
         const { values } = parse(rest, { json: { type: "boolean" }, config: { type: "string" } }, { min: 0, max: 0, names: "no arguments" });
