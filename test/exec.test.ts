@@ -54,6 +54,11 @@ describe("s3jit exec PROFILE -- CMD", () => {
     expect(unreadable.code).toBe(1);
     expect(unreadable.stderr).toMatch(/not running touch: .*cannot read .* \(EISDIR\) to carry your settings over/);
     expect(existsSync(marker)).toBe(false);
+    // `s3jit env` the same: nothing for the shell to evaluate, the reason on stderr.
+    const env = await stack.cli(["env", "audit"], { env: { JDK_JAVA_OPTIONS: "-Daws.profile=prod" } });
+    expect(env.code).toBe(1);
+    expect(env.stdout).toBe("");
+    expect(env.stderr).toContain("JDK_JAVA_OPTIONS sets the Java system property aws.profile");
   });
 
   it("passes the command's exit code through", async () => {
