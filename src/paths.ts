@@ -2,9 +2,6 @@ import envPaths from "env-paths";
 import path from "node:path";
 import os from "node:os";
 
-// Private folders are made with the other private-file pieces; importers are moving there.
-export { ensurePrivateDir } from "./platform/files.js";
-
 /**
  * Where s3jit keeps its files. env-paths honours XDG_* on Linux, so tests move everything into a
  * temporary folder by setting XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_STATE_HOME, XDG_CACHE_HOME and
