@@ -7,6 +7,7 @@ import { PolicyInvalidError, PolicyTooLargeError, buildSessionPolicy } from "../
 import { HoursInvalidError, parseHours } from "../windows/hours.js";
 import { awsConfigPath, readSsoSessions, type AwsSsoSession } from "./aws-config.js";
 import { formatDuration } from "./duration.js";
+import { applyManagedPolicy, managedPolicyPath, readManagedPolicy } from "./managed.js";
 import * as read from "./readers.js";
 import { Invalid, Section } from "./section.js";
 import { MODE_LIMITS, type Config, type DaemonConfig, type ProfileConfig, type SsoConfig } from "./types.js";
@@ -14,8 +15,10 @@ import { MODE_LIMITS, type Config, type DaemonConfig, type ProfileConfig, type S
 export interface LoadOptions {
   /** The AWS CLI config holding [sso-session] sections; default AWS_CONFIG_FILE, then ~/.aws/config. */
   awsConfigFile?: string;
-  /** Where AWS_CONFIG_FILE is looked up; default process.env. */
+  /** Where AWS_CONFIG_FILE and S3JIT_MANAGED_POLICY are looked up; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The managed policy file (null: none); default the system one (src/config/managed.ts). */
+  managedPolicy?: string | null;
 }
 
 /** Defaults, chosen so that a profile with no timing keys is still a short, bounded grant. */
@@ -52,7 +55,10 @@ export function loadConfig(file: string, opts: LoadOptions = {}): Config {
     if (code === "ENOENT") throw new ConfigError(abs, "file", missingFileReason(abs));
     throw new ConfigError(abs, "file", `cannot be read (${code ?? String(err)}); s3jit needs to read its config file`);
   }
-  return parseConfig(text, abs, opts);
+  const config = parseConfig(text, abs, opts);
+  // The organisation's managed policy, where one is installed, bounds what this file may ask for.
+  const managed = readManagedPolicy(opts.managedPolicy !== undefined ? opts.managedPolicy : managedPolicyPath(opts.env ?? process.env));
+  return managed ? applyManagedPolicy(config, parseToml(text, abs), managed) : config;
 }
 
 export function parseConfig(text: string, file: string, opts: LoadOptions = {}): Config {

@@ -202,7 +202,7 @@ export function applyManagedPolicy(config: Config, userDoc: Record<string, unkno
     }
     profiles[name] = next;
   }
-  return { ...config, profiles };
+  return { ...config, profiles, managed: policy };
 }
 
 /** Whether every range of `inner` lies inside a range of `outer`, day by day (same time zone). */

@@ -1,3 +1,5 @@
+import type { ManagedPolicy } from "./managed.js";
+
 /** The validated, defaulted config. Durations are milliseconds. */
 export interface Config {
   /** Absolute path of the file this came from (errors name it). */
@@ -5,6 +7,8 @@ export interface Config {
   daemon: DaemonConfig;
   sso: Record<string, SsoConfig>;
   profiles: Record<string, ProfileConfig>;
+  /** The organisation's managed policy this config was held to, where one is installed. */
+  managed?: ManagedPolicy;
 }
 
 export interface DaemonConfig {
