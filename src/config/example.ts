@@ -27,6 +27,7 @@ sso_role = "S3JitBase"                       # the permission set's role the log
 # role_arn = "arn:aws:iam::123456789012:role/s3-readonly-jit"   # set: assume-role mode
 region = "eu-west-1"                         # region of the buckets and of the STS endpoint
 scope = ["audit-logs/2026/", "reports"]      # "bucket" or "bucket/prefix/"; no wildcards
+# SSE-KMS objects in scope are readable without this; set it to allow only these keys:
 # kms_keys = ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
 window = "30m"                               # default window length (default 1h)
 max_window = "2h"                            # longest window \`grant\` may open (default 8h)

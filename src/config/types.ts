@@ -45,7 +45,10 @@ export interface ProfileConfig {
   roleArn?: string;
   region: string;
   scope: ScopeEntry[];
-  /** KMS key ARNs whose Decrypt is allowed via S3 only. */
+  /**
+   * Empty (the default): kms:Decrypt of any key, via S3 only, for encryption contexts inside the
+   * scope. Set: only these keys (the stricter option).
+   */
   kmsKeys: string[];
   window: number;
   maxWindow: number;
