@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ManualClock } from "../../src/clock.js";
+import { ManualClock, ManualTimers } from "../../src/clock.js";
 import { Broker, REFRESH_AHEAD_MS } from "../../src/broker/broker.js";
 import { nullAudit } from "../../src/audit/audit.js";
 import { parseConfig } from "../../src/config/load.js";
@@ -17,9 +17,9 @@ import { propertySeed } from "../helpers/seed.js";
 
 /**
  * Background refresh while a window goes on, as a property: the real broker, SSO and STS clients
- * against the sandbox. The broker's timers are real `setTimeout`s whose delays come from the
- * injected clock, so the test fakes only setTimeout/clearTimeout and moves the fake timers and the
- * clock together: "three hours later" takes no time, and a timer fires when its moment comes.
+ * against the sandbox. The broker's timers come through the injected Timers port: ManualTimers
+ * moves the clock from one timer to the next and lets each mint it starts finish before time goes
+ * on, so "three hours later" takes no time and a timer fires when its moment comes.
  * Every request in between must be answered from the cache (no STS call on the request path) with
  * a session that is still far from the SDKs' refresh marks (DESIGN.md §2), unless it ends with the
  * window (nothing longer may exist).
@@ -55,7 +55,6 @@ const MINTS = new Set(["GetScopedCredentials", "AssumeRole"]);
 
 describe("background refresh ahead of the SDK refresh marks, while the window goes on", () => {
   const clock = new ManualClock(Date.now());
-  const realSetTimeout = globalThis.setTimeout;
   let sandbox: Sandbox;
   let secrets: Secrets;
   let store: MemoryStore;
@@ -74,27 +73,28 @@ describe("background refresh ahead of the SDK refresh marks, while the window go
     await logins.startLogin("corp");
     await logins.waitLogin("corp");
   });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
   afterAll(async () => {
     await sandbox?.close();
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
   });
 
   const mintCount = () => sandbox.requests.filter((r) => MINTS.has(r.action ?? "")).length;
-  /** Let mints the timers started finish (real time passes; the fake timers do not move). */
+  /** Let mints the timers started finish (real time passes; the manual clock does not move). */
   async function settle(broker: Broker, profile: string): Promise<void> {
     for (let i = 0; i < 500; i++) {
-      await new Promise((r) => realSetTimeout(r, 2));
+      await new Promise((r) => setTimeout(r, 2));
       if (!broker.status(profile).minting) return;
     }
     throw new Error("a mint did not finish");
   }
-  /** Move the clock and the broker's timers together, a step at a time. */
-  async function pass(broker: Broker, profile: string, ms: number): Promise<void> {
-    clock.advance(ms);
-    vi.advanceTimersByTime(ms);
+  /** Move time on by `ms`, timer by timer: each mint a timer starts finishes before time goes on. */
+  async function pass(timers: ManualTimers, broker: Broker, profile: string, ms: number): Promise<void> {
+    const end = clock.now() + ms;
+    for (let next = timers.next(); next !== null && next <= end; next = timers.next()) {
+      timers.advance(next - clock.now());
+      await settle(broker, profile);
+    }
+    timers.advance(end - clock.now());
     await settle(broker, profile);
   }
 
@@ -108,12 +108,12 @@ describe("background refresh ahead of the SDK refresh marks, while the window go
         fc.array(fc.integer({ min: 20_000, max: 12 * MINUTE }), { minLength: 200, maxLength: 200 }),
         fc.integer({ min: 0, max: 999 }),
         async (ttl, lengthS, steps, offsetMs) => {
-          vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+          const timers = new ManualTimers(clock);
           const config = configFor(ttl);
           // What a session can last: session_ttl, or the base credentials' life less the margin a
           // scoped session keeps inside its parent, if that is shorter.
           const ttlMs = Math.min(TTL_MS[ttl], BASE_TTL_MS - PARENT_MARGIN_MS);
-          const broker = new Broker({ config: () => config, clock, windows: new WindowBook(), logins, minter: new AwsMinter(), vault: secrets, audit: nullAudit, requestWaitMs: 30_000 });
+          const broker = new Broker({ config: () => config, clock, timers, windows: new WindowBook(), logins, minter: new AwsMinter(), vault: secrets, audit: nullAudit, requestWaitMs: 30_000 });
           try {
             clock.advance(offsetMs);
             const before = mintCount();
@@ -152,7 +152,7 @@ describe("background refresh ahead of the SDK refresh marks, while the window go
                 if (ttlMs >= 45 * MINUTE) expect(life).toBeGreaterThan(BOTOCORE_MARK);
                 if (life > BOTOCORE_MARK) counts.overBotocoreMark++;
               }
-              await pass(broker, "scoped", Math.min(steps[i++ % steps.length]!, Math.max(1, w.end - clock.now())));
+              await pass(timers, broker, "scoped", Math.min(steps[i++ % steps.length]!, Math.max(1, w.end - clock.now())));
             }
             const mints = mintCount() - before;
             counts.refreshes += mints - 1;
@@ -168,7 +168,6 @@ describe("background refresh ahead of the SDK refresh marks, while the window go
             counts.runs++;
           } finally {
             broker.close();
-            vi.useRealTimers();
           }
         },
       ),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/clock.js";
+import { ManualClock, ManualTimers } from "../../src/clock.js";
 import { Broker } from "../../src/broker/broker.js";
 import { nullAudit } from "../../src/audit/audit.js";
 import { parseConfig } from "../../src/config/load.js";
@@ -14,8 +14,8 @@ import { startSandbox, type Sandbox } from "../sandbox/server.js";
 import { PROFILE_TOML } from "../helpers/stack.js";
 
 /**
- * A laptop that slept through the window's end: the broker's end-of-window timer (real
- * setTimeout, 20 minutes away) has not fired, yet the clock is past the end. The next request
+ * A laptop that slept through the window's end: the broker's end-of-window timer (20 minutes away,
+ * on ManualTimers that the test never advances) has not fired, yet the clock is past the end. The next request
  * must be refused and must itself purge the session from memory and from the keychain.
  */
 describe("window's end without its timer: the refusal purges", () => {
@@ -42,7 +42,8 @@ describe("window's end without its timer: the refusal purges", () => {
   });
 
   it("grant 20 m → credentials → clock +21 m → WindowClosed naming `s3jit grant`, nothing left in memory or keychain", async () => {
-    const broker = new Broker({ config: () => config, clock, windows: new WindowBook(), logins, minter: new AwsMinter(), vault: secrets, audit: nullAudit, requestWaitMs: 30_000 });
+    const timers = new ManualTimers(clock);
+    const broker = new Broker({ config: () => config, clock, timers, windows: new WindowBook(), logins, minter: new AwsMinter(), vault: secrets, audit: nullAudit, requestWaitMs: 30_000 });
     try {
       const w = broker.grant("audit", { durationMs: 20 * 60_000, reason: "INC-1" });
       const s = await broker.credentials("audit");
@@ -50,6 +51,7 @@ describe("window's end without its timer: the refusal purges", () => {
       expect((await store.list()).filter((k) => k.startsWith("session:"))).toHaveLength(1);
 
       clock.advance(21 * 60_000);
+      expect(timers.next()).toBeLessThanOrEqual(w.end + 5);
       const err = await broker.credentials("audit").catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WindowClosedError);
       expect((err as Error).message).toContain("s3jit grant audit");
