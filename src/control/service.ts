@@ -11,7 +11,7 @@ import type { ControlApi, StatusReport } from "./contract.js";
 /** What the control service needs of the daemon's parts; daemon/compose.ts supplies them. */
 export interface ControlServiceDeps {
   config: () => Config;
-  broker: Pick<Broker, "grant" | "revoke" | "credentials" | "status" | "purgeAll" | "resume" | "on">;
+  broker: Pick<Broker, "grant" | "revoke" | "credentials" | "status" | "purgeAll" | "loggedOut" | "resume" | "on">;
   logins: Pick<SsoLogins, "state" | "startLogin" | "waitLogin" | "logout" | "accounts">;
   tokens: { token(profile: string): string; tokenFile(profile: string): string; rotate(): Promise<void> };
   /** The window state's last narrowing change that could not be saved (windows/state.ts). */
@@ -92,7 +92,11 @@ export function controlService(deps: ControlServiceDeps): ControlApi {
       return { sso, expiresAt: st.expiresAt };
     },
     async logout() {
-      for (const name of Object.keys(deps.config().sso)) await logins.logout(name);
+      for (const name of Object.keys(deps.config().sso)) {
+        // First the broker (a mint in flight for this login stores nothing), then the login itself.
+        await broker.loggedOut(name);
+        await logins.logout(name);
+      }
       await broker.purgeAll();
       await tokens.rotate();
       audit.record("logout", {});

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EnvInfo } from "../../src/control/contract.js";
 import { OTHER_PROFILE_TOML } from "../helpers/config.js";
+import { waitFor } from "../lifecycle/control.js";
 import { login, startInProcess, type InProcess } from "./in-process.js";
 
 /** Issue 13: logout rotates the endpoint tokens with no grace. */
@@ -12,6 +13,22 @@ describe("logout and the endpoint tokens", () => {
   });
   afterAll(async () => {
     await ip?.close();
+  });
+
+  it.each(["GetScopedCredentials", "GetRoleCredentials"])("logout while AWS holds %s wins: what comes back after the logout is never served", async (action) => {
+    // AWS holds its answer while the logout runs (a slow network), not a sleep in the daemon.
+    ip.sandbox.inject({ action, delayMs: 1500 });
+    await ip.client.post("/v1/grant", { profile: "other", for: "30m", reason: "slow mint" });
+    const held = await waitFor("the mint to reach AWS", () => ip.sandbox.requests.find((r) => r.action === action && r.status === 0));
+    await ip.client.post("/v1/logout", {});
+    await waitFor("STS to answer", () => held.status !== 0);
+    const env = await ip.client.get<EnvInfo>("/v1/env/other");
+    const res = await fetch(env.url, { headers: { authorization: env.token } });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { code: string }).code).toBe("LoginRequired");
+    expect((await ip.status()).profiles.other!.session).toBeNull();
+    await ip.client.post("/v1/revoke", { profile: "other" });
+    await login(ip);
   });
 
   it("logout shuts every old endpoint token out at once (no grace): 401, and the new `s3jit env` token works", async () => {

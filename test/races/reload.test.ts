@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { AUDIT, profileToml } from "../helpers/config.js";
+import type { EnvInfo } from "../../src/control/contract.js";
+import { fetchCredentials } from "../helpers/stack.js";
+import { waitFor } from "../lifecycle/control.js";
 import { login, startInProcess, type InProcess } from "./in-process.js";
 
 const HOUR = 3600_000;
@@ -74,5 +77,21 @@ describe("reload", () => {
     await ip.daemon.reload();
 
     expect(Date.parse((await ip.status()).profiles.audit!.window!.end)).toBe(extendedAt + HOUR);
+  });
+
+  it("a reload that narrows the scope while STS holds a mint wins: only a session under the new scope is served", async () => {
+    ip.sandbox.inject({ action: "GetScopedCredentials", delayMs: 1500 });
+    await ip.client.post("/v1/grant", { profile: "audit", for: "30m", reason: "slow mint" });
+    const held = await waitFor("the mint to reach STS", () => ip.sandbox.requests.find((r) => r.action === "GetScopedCredentials" && r.status === 0));
+    ip.writeConfig(audit({ scope: ["audit-logs/2026/"] }));
+    await ip.daemon.reload();
+    expect(ip.daemonLog.join("\n")).toContain("reloaded");
+    await waitFor("STS to answer", () => held.status !== 0);
+    const env = await ip.client.get<EnvInfo>("/v1/env/audit");
+    const res = await fetchCredentials(env.url, env.token);
+    expect(res.status).toBe(200);
+    const policy = ip.sandbox.sessionPolicy(res.body.AccessKeyId!) ?? "";
+    expect(policy).toContain("audit-logs");
+    expect(policy).not.toContain("reports");
   });
 });

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { AUDIT, profileToml } from "../helpers/config.js";
+import type { EnvInfo } from "../../src/control/contract.js";
+import { waitFor } from "../lifecycle/control.js";
 import { login, startInProcess, type InProcess } from "./in-process.js";
 
 /**
@@ -81,5 +83,19 @@ describe("state changes", () => {
     expect((await ip.audit()).filter((l) => l.event === "revoke" && l.profile === "other")).toHaveLength(1);
     await ip.restart();
     expect((await ip.status()).profiles.other!.window).toBeNull();
+  });
+
+  it("a revoke while STS holds a mint wins: nothing is served afterwards", async () => {
+    await login(ip); // the restart above forgot it (keychain = "memory")
+    ip.sandbox.inject({ action: "GetScopedCredentials", delayMs: 1500 });
+    await ip.client.post("/v1/grant", { profile: "other", for: "30m", reason: "slow mint" });
+    const held = await waitFor("the mint to reach STS", () => ip.sandbox.requests.find((r) => r.action === "GetScopedCredentials" && r.status === 0));
+    await ip.client.post("/v1/revoke", { profile: "other" });
+    await waitFor("STS to answer", () => held.status !== 0);
+    const env = await ip.client.get<EnvInfo>("/v1/env/other");
+    const res = await fetch(env.url, { headers: { authorization: env.token } });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { code: string }).code).toBe("WindowClosed");
+    expect((await ip.status()).profiles.other!.session).toBeNull();
   });
 });
