@@ -86,12 +86,29 @@ export class EndpointTokens {
    * New tokens for one profile, or all. The replaced tokens stop working at once: logout must
    * shut out whoever holds an old one (DESIGN.md §2), and a process that needs to go on asks
    * `s3jit env` for the new one. (There was a 10-minute grace for long AWS CLI runs, which read
-   * the token file once; it kept a leaked token working past logout.)
+   * the token file once; it kept a leaked token working past logout.) A token file that cannot
+   * be written does not keep its old token alive: the new one holds in memory (`s3jit env` hands
+   * it out), and the error names the file.
    */
   async rotate(profile?: string): Promise<void> {
     const names = profile === undefined ? [...this.entries.keys()] : [profile];
     for (const name of names) if (!this.entries.has(name)) throw new UnknownProfileError(name, [...this.entries.keys()]);
-    for (const name of names) this.entries.set(name, fresh(this.write(name)));
+    const unwritten: string[] = [];
+    for (const name of names) {
+      const token = newToken();
+      this.entries.set(name, fresh(token));
+      try {
+        writePrivateFile(this.tokenFile(name), token);
+      } catch (err) {
+        unwritten.push(`${this.tokenFile(name)} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+      }
+    }
+    if (unwritten.length > 0) {
+      throw new S3jitError(
+        "StateWriteFailed",
+        `the old endpoint tokens no longer work, but the new token could not be written to ${unwritten.join(", ")}: processes reading that file get 401 until it can be written (run \`s3jit logout\` again then); \`s3jit env\` prints the new token`,
+      );
+    }
   }
 
   private async loadOrCreate(profile: string): Promise<string> {
@@ -120,10 +137,14 @@ export class EndpointTokens {
 
   /** Write a fresh token atomically: readers see the old file or the new one, never half of one. */
   private write(profile: string): string {
-    const token = randomBytes(TOKEN_BYTES).toString("base64url");
+    const token = newToken();
     writePrivateFile(this.tokenFile(profile), token);
     return token;
   }
+}
+
+function newToken(): string {
+  return randomBytes(TOKEN_BYTES).toString("base64url");
 }
 
 function fresh(token: string): Entry {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
 import type { EnvInfo } from "../../src/control/contract.js";
 import { OTHER_PROFILE_TOML } from "../helpers/config.js";
 import { waitFor } from "../lifecycle/control.js";
@@ -42,5 +44,28 @@ describe("logout and the endpoint tokens", () => {
     // Logged out: the new token is accepted, and the answer is the login's, not the token's.
     const fresh = await fetch(after.url, { headers: { authorization: after.token } });
     expect(fresh.status).not.toBe(401);
+  });
+
+  it("a logout whose new token file cannot be written still shuts the old token out, leaves its logout line, and names the file", async () => {
+    await login(ip);
+    const before = await ip.client.get<EnvInfo>("/v1/env/other");
+    const logouts = (await ip.audit()).filter((l) => l.event === "logout").length;
+    // A non-empty folder where the token file should be: rename() onto it fails (EISDIR), also for root.
+    rmSync(before.tokenFile);
+    mkdirSync(path.join(before.tokenFile, "x"), { recursive: true });
+    let err: unknown;
+    try {
+      err = await ip.client.post("/v1/logout", {}).catch((e: unknown) => e);
+    } finally {
+      rmSync(before.tokenFile, { recursive: true, force: true });
+    }
+    expect(err).toMatchObject({ code: "StateWriteFailed" });
+    expect((err as Error).message).toContain(before.tokenFile);
+    expect((await fetch(before.url, { headers: { authorization: before.token } })).status).toBe(401);
+    expect((await ip.audit()).filter((l) => l.event === "logout")).toHaveLength(logouts + 1);
+    // `s3jit env` hands out the new token, which works.
+    const after = await ip.client.get<EnvInfo>("/v1/env/other");
+    expect(after.token).not.toBe(before.token);
+    expect((await fetch(after.url, { headers: { authorization: after.token } })).status).not.toBe(401);
   });
 });
