@@ -33,8 +33,8 @@ const TOKEN_FILE = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
  * The endpoint and ONE token variable; the other is unset. With both set the SDKs disagree (JS v3
  * and Java v2 send the variable, the rest read the file) and JS v3 warns on every client. The
  * variable is the default: every SDK with full-URI support reads it, botocore 1.29 and AWS CLI
- * 2.9 read nothing else. The file suits long-lived programs of SDKs that re-read it (the token
- * survives `s3jit logout`'s rotation there).
+ * 2.9 read nothing else. The file suits long-lived programs of SDKs that read it at each fetch:
+ * they pick up the new token after `s3jit logout` rotates it.
  */
 export function endpointVars(info: EnvInfo, tokenFile = false): SessionEnv {
   return {
