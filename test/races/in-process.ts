@@ -26,7 +26,7 @@ export interface InProcess {
   /** Writes config.toml with these profile sections (after [daemon] and [sso.corp]). */
   writeConfig(profiles: string): void;
   status(): Promise<StatusReport>;
-  /** The audit log's lines so far (flushed first). */
+  /** The audit log's lines so far (once the file stops growing). */
   audit(): Promise<Array<{ event: string } & Record<string, unknown>>>;
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -63,8 +63,15 @@ export async function startInProcess(profiles = PROFILE_TOML): Promise<InProcess
     writeConfig,
     status: () => client.get<StatusReport>("/v1/status"),
     async audit() {
-      await new Promise((r) => setTimeout(r, 20));
-      return readFileSync(auditFile, "utf8")
+      // pino writes asynchronously: read until the file stops growing (a loaded machine may lag).
+      let text = "";
+      for (let i = 0; i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        const next = readFileSync(auditFile, "utf8");
+        if (next === text) break;
+        text = next;
+      }
+      return text
         .trim()
         .split("\n")
         .map((l) => JSON.parse(l) as { event: string } & Record<string, unknown>);
