@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchCredentials, startStack, type Stack } from "./helpers/stack.js";
+import { SANDBOX_USER } from "./sandbox/context.js";
 
 const ASSUME_ROLE_PROFILE = `
 [profile audit]
@@ -43,7 +44,8 @@ describe("assume-role mode: role chaining's 15-minute minimum never outlives a 5
     const p = calls[0]!.params;
     expect(p.RoleArn).toBe("arn:aws:iam::123456789012:role/s3-readonly-jit");
     expect(p.DurationSeconds).toBe("900");
-    expect(p.RoleSessionName).toBe("s3jit-audit");
+    // CloudTrail names the person who logged in (GetCallerIdentity on the SSO role credentials).
+    expect(p.RoleSessionName).toBe(SANDBOX_USER);
     const policy = JSON.parse(String(p.Policy)) as { Statement: Array<{ Effect: string; Action?: string; Condition?: Record<string, Record<string, string>> }> };
     const timeDeny = policy.Statement.find((s) => s.Effect === "Deny" && s.Action === "*");
     expect(timeDeny?.Condition?.DateGreaterThanEquals?.["aws:CurrentTime"]).toBe(new Date(Math.floor(windowEnd / 1000) * 1000).toISOString().replace(".000Z", "Z"));

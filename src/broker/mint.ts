@@ -2,7 +2,7 @@ import type { Clock } from "../clock.js";
 import type { ProfileConfig } from "../config/types.js";
 import { WindowClosedError } from "../errors.js";
 import type { Minter, Minted } from "../sts/mint.js";
-import { assumeRoleDurationSeconds, scopedDescription, scopedDurationSeconds, scopedParentLifeMs, sessionName, sourceIdentityOf } from "../sts/rules.js";
+import { assumeRoleDurationSeconds, personOf, scopedDescription, scopedDurationSeconds, scopedParentLifeMs, sessionName, sourceIdentityOf } from "../sts/rules.js";
 import type { AwsCredentials, Session } from "../types.js";
 import { iso } from "../time.js";
 import type { Window } from "../windows/windows.js";
@@ -23,6 +23,8 @@ export interface MintOutcome {
   session: Session;
   minted: Minted;
   durationSeconds: number;
+  /** The IAM Identity Center user the session acts for, where AWS said. */
+  person?: string;
 }
 
 /**
@@ -38,15 +40,17 @@ export async function mintSession(deps: MintDeps, name: string, cfg: ProfileConf
   const left = window.end - now;
   const durationSeconds = cfg.roleArn ? assumeRoleDurationSeconds(cfg.sessionTtl, left) : scopedDurationSeconds(cfg.sessionTtl, left, base.expiration - now);
   if (durationSeconds < 1) throw new WindowClosedError(name);
+  const person = await personFor(deps.minter, cfg.region, base);
   // assume-role, opt-in (the trust policy must allow sts:SetSourceIdentity): CloudTrail names who asked.
-  const sourceIdentity = cfg.sourceIdentity && window.who ? sourceIdentityOf(window.who) : undefined;
+  const asker = person ?? window.who;
+  const sourceIdentity = cfg.sourceIdentity && asker ? sourceIdentityOf(asker) : undefined;
   const minted = await deps.minter.mint({
     region: cfg.region,
     base,
     policy: policy.policy,
     durationSeconds,
-    description: scopedDescription(name, window),
-    ...(cfg.roleArn ? { roleArn: cfg.roleArn, roleSessionName: sessionName(name), ...(sourceIdentity ? { sourceIdentity } : {}) } : {}),
+    description: scopedDescription(name, window, person),
+    ...(cfg.roleArn ? { roleArn: cfg.roleArn, roleSessionName: sessionName(name, person), ...(sourceIdentity ? { sourceIdentity } : {}) } : {}),
   });
   const session: Session = {
     profile: name,
@@ -60,7 +64,29 @@ export async function mintSession(deps: MintDeps, name: string, cfg: ProfileConf
     policyHash: policy.hash,
     ...(minted.requestId ? { requestId: minted.requestId } : {}),
   };
-  return { session, minted, durationSeconds };
+  return { session, minted, durationSeconds, ...(person ? { person } : {}) };
+}
+
+/**
+ * Who logged in, from AWS: one GetCallerIdentity per set of base credentials (they change at each
+ * login and role-credential refresh), remembered per minter. Not knowing is no reason to refuse a
+ * mint: the trail then names the OS account alone, as before.
+ */
+const people = new WeakMap<Minter, Map<string, Promise<string | undefined>>>();
+
+function personFor(minter: Minter, region: string, base: AwsCredentials): Promise<string | undefined> {
+  if (!minter.whoAmI) return Promise.resolve(undefined);
+  let known = people.get(minter);
+  if (!known) people.set(minter, (known = new Map()));
+  let p = known.get(base.accessKeyId);
+  if (!p) {
+    if (known.size >= 16) known.clear();
+    p = minter.whoAmI(region, base).then(personOf, () => undefined);
+    // A failed look-up is tried again with the next mint.
+    void p.then((who) => who ?? known.delete(base.accessKeyId));
+    known.set(base.accessKeyId, p);
+  }
+  return p;
 }
 
 /** The mint's audit line: what was asked of STS and what it gave (never a secret). */
@@ -68,6 +94,7 @@ export function mintAuditFields(name: string, cfg: ProfileConfig, window: Window
   const { session, minted, durationSeconds } = outcome;
   return {
     profile: name,
+    ...(outcome.person ? { person: outcome.person } : {}),
     accessKeyId: session.accessKeyId,
     expiration: iso(session.expiration),
     awsExpiration: iso(minted.expiration),

@@ -26,6 +26,8 @@ export interface Minted extends AwsCredentials {
 
 export interface Minter {
   mint(req: MintRequest): Promise<Minted>;
+  /** The ARN the base credentials act as (sts:GetCallerIdentity): it names the person who logged in. */
+  whoAmI?(region: string, base: AwsCredentials): Promise<string>;
 }
 
 /**
@@ -39,6 +41,10 @@ export class AwsMinter implements Minter {
 
   mint(req: MintRequest): Promise<Minted> {
     return (req.roleArn ? this.assumeRole : this.scoped).mint(req);
+  }
+
+  whoAmI(region: string, base: AwsCredentials): Promise<string> {
+    return this.sts.call(region, base, async (mod, client) => (await client.send(new mod.GetCallerIdentityCommand({}))).Arn ?? "");
   }
 
   /** Closes the STS clients' sockets. */

@@ -37,9 +37,23 @@ export function scopedParentLifeMs(sessionTtlMs: number, windowLeftMs: number): 
   return Math.min(sessionTtlMs, windowLeftMs) + PARENT_MARGIN_MS;
 }
 
-/** CloudTrail shows this (scoped mode): who opened the window and why, as the audit log does. */
-export function scopedDescription(profile: string, window: { who?: string; reason: string }): string {
-  return `s3jit ${profile}${window.who ? ` for ${window.who}` : ""}: ${window.reason}`.slice(0, MAX_DESCRIPTION);
+/**
+ * The person an IAM Identity Center session belongs to: the role session name of its ARN
+ * (`arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_<set>_<id>/alice@example.com`).
+ * Undefined for anything else: s3jit names no one it cannot read from AWS's own answer.
+ */
+export function personOf(arn: string): string | undefined {
+  const m = /^arn:aws[\w-]*:sts::\d{12}:assumed-role\/AWSReservedSSO_[^/]+\/(.+)$/.exec(arn);
+  return m?.[1];
+}
+
+/**
+ * CloudTrail shows this (scoped mode): the person who logged in, the OS account that opened the
+ * window and why, as the audit log does.
+ */
+export function scopedDescription(profile: string, window: { who?: string; reason: string }, person?: string): string {
+  const who = person ? `${person}${window.who ? ` (${window.who})` : ""}` : window.who;
+  return `s3jit ${profile}${who ? ` for ${who}` : ""}: ${window.reason}`.slice(0, MAX_DESCRIPTION);
 }
 
 /**
@@ -51,7 +65,11 @@ export function sourceIdentityOf(who: string): string | undefined {
   return id.length >= 2 ? id : undefined;
 }
 
-/** RoleSessionName allows [\w+=,.@-]{2,64}. */
-export function sessionName(profile: string): string {
-  return `s3jit-${profile}`.replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
+/**
+ * RoleSessionName allows [\w+=,.@-]{2,64}. CloudTrail shows it on every call the session makes,
+ * so it names the person who logged in where AWS told us who that is.
+ */
+export function sessionName(profile: string, person?: string): string {
+  const id = person ? sourceIdentityOf(person) : undefined;
+  return id ?? `s3jit-${profile}`.replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
 }
