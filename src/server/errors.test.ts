@@ -9,7 +9,7 @@ import {
   WindowClosedError,
   KeychainUnavailableError,
 } from "../errors.js";
-import { ConfigError, GrantRefusedError, UsageError } from "../errors.js";
+import { ConfigError, GrantRefusedError, MintRefusedError, UsageError } from "../errors.js";
 import { PolicyInvalidError } from "../policy/errors.js";
 import { HoursInvalidError } from "../windows/hours.js";
 import { errorBody, rateLimited, statusOf, toHttp, UNAUTHORIZED } from "./errors.js";
@@ -75,6 +75,8 @@ describe("toHttp", () => {
     [new ConfigError("/c.toml", "profile.x.hours", "bad"), 403],
     [new KeychainUnavailableError("locked"), 503],
     [new S3jitError("StateWriteFailed", "could not write /x/state.json"), 503],
+    // STS refused the session policy for good (PackedPolicyTooLarge…): no retry helps.
+    [new MintRefusedError("PackedPolicyTooLarge"), 403],
   ])("the endpoint never answers 500 for a known condition: %s", (err, status) => {
     expect(toHttp(err).status).toBe(status);
     expect(toHttp(err).code).toBe(err.code);

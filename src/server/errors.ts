@@ -47,6 +47,8 @@ const TABLE: Readonly<Record<string, { status: number; endpoint?: string }>> = {
   PolicyInvalid: { status: 403 },
   PolicyTooLarge: { status: 403 },
   HoursInvalid: { status: 403 },
+  // STS refused the session policy for good (PackedPolicyTooLarge…): the config must change.
+  MintRefused: { status: 403 },
   NotFound: { status: 404 },
   MethodNotAllowed: { status: 405 },
   [THROTTLING]: { status: 429 },
