@@ -211,3 +211,14 @@ function within(inner: string, outer: string): boolean {
   const b = parseHours(outer);
   return a.days.every((ranges, day) => ranges.every(([s, e]) => b.days[day]!.some(([os, oe]) => os <= s && e <= oe)));
 }
+
+/** What the managed policy holds, as status --json and doctor show it (durations as written). */
+export function describeManagedPolicy(policy: ManagedPolicy): { file: string; control: boolean; notAControl?: string; caps: Record<string, unknown> } {
+  const { file, notAControl, ...caps } = policy;
+  const shown: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(caps)) {
+    if (v === undefined) continue;
+    shown[k] = k === "window" || k === "maxWindow" || k === "sessionTtl" ? formatDuration(v as number) : k === "scopeRoots" ? (v as ScopeEntry[]).map((e) => `${e.bucket}${e.prefix ? `/${e.prefix}` : ""}`) : v;
+  }
+  return { file, control: notAControl === null, ...(notAControl ? { notAControl } : {}), caps: shown };
+}

@@ -7,7 +7,17 @@
 
 /** What `status --json` prints (DESIGN.md §2). */
 export interface StatusReport {
-  daemon: { pid: number; version: string; port: number; config: string; keychain: string; startedAt: string; warnings: string[] };
+  daemon: {
+    pid: number;
+    version: string;
+    port: number;
+    config: string;
+    keychain: string;
+    startedAt: string;
+    warnings: string[];
+    /** The organisation's managed policy in force, where one is installed. */
+    managedPolicy?: { file: string; control: boolean; notAControl?: string; caps: Record<string, unknown> };
+  };
   sso: Record<string, { loggedIn: boolean; expiresAt: string | null; loginPending: boolean }>;
   profiles: Record<string, ProfileStatus>;
 }
@@ -17,7 +27,7 @@ export interface ProfileStatus {
   grant: "explicit" | "on-demand";
   window: { open: boolean; start: string; end: string; reason: string; who?: string } | null;
   session: { expiration: string } | null;
-  lastRefusal: { code: string; at: string } | null;
+  lastRefusal: { code: string; at: string; reason?: string } | null;
   loginRequired: boolean;
   /** The session policy's size in characters against STS's limit (2048): the room the scope leaves. The daemon always sends it. */
   policy?: { chars: number; limit: number };

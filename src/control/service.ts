@@ -1,4 +1,5 @@
 import { parseDuration } from "../config/duration.js";
+import { describeManagedPolicy } from "../config/managed.js";
 import type { Config } from "../config/types.js";
 import { S3jitError, UsageError } from "../errors.js";
 import { policySize } from "../policy/build.js";
@@ -64,14 +65,23 @@ export function controlService(deps: ControlServiceDeps): ControlApi {
         grant: p.grant,
         window: w ? { open: w.start <= now && now < w.end, start: iso(w.start), end: iso(w.end), reason: w.reason, ...(w.who ? { who: w.who } : {}) } : null,
         session: st.session ? { expiration: iso(st.session.expiration) } : null,
-        lastRefusal: st.lastRefusal ? { code: st.lastRefusal.code, at: iso(st.lastRefusal.at) } : null,
+        lastRefusal: st.lastRefusal ? { code: st.lastRefusal.code, at: iso(st.lastRefusal.at), ...(st.lastRefusal.reason ? { reason: st.lastRefusal.reason } : {}) } : null,
         loginRequired: !sso[p.sso]?.loggedIn,
         policy: policySize(p),
       };
     }
     const d = deps.daemon;
     return {
-      daemon: { pid: d.pid, version: d.version, port: d.port, config: config.file, keychain: config.daemon.keychain, startedAt: iso(d.startedAt), warnings: d.warnings },
+      daemon: {
+        pid: d.pid,
+        version: d.version,
+        port: d.port,
+        config: config.file,
+        keychain: config.daemon.keychain,
+        startedAt: iso(d.startedAt),
+        warnings: d.warnings,
+        ...(config.managed ? { managedPolicy: describeManagedPolicy(config.managed) } : {}),
+      },
       sso,
       profiles,
     };
