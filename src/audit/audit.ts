@@ -43,6 +43,8 @@ export interface RotationOptions {
   maxBytes?: number;
   /** Keep this many old files (audit.log.1 … audit.log.N). */
   keep?: number;
+  /** Also hands every line (redacted, as written) here: under systemd, the unit's journal. */
+  mirror?: (line: string) => void;
 }
 
 /** JSON lines in a 0600 file, one object per event, rotated by size (audit.log.1 is the newest old one). */
@@ -71,6 +73,7 @@ export function fileAudit(file: string, rotation: RotationOptions = {}): Audit {
     write(line: string) {
       size += Buffer.byteLength(line);
       dest.write(line);
+      rotation.mirror?.(line);
       if (size >= maxBytes) rotate();
     },
   };

@@ -59,7 +59,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   await secrets.purgeExpired(clock.now());
   // One timer at the next expiry (no polling): expired tokens and sessions leave the keychain.
   const expiry = scheduleExpiry(secrets, () => clock.now(), () => {});
-  const audit: Audit = fileAudit(paths.auditLog);
+  // Under systemd (stdout is the journal) a log pipeline reading the journal gets the same JSON lines.
+  const audit: Audit = fileAudit(paths.auditLog, process.env.JOURNAL_STREAM ? { mirror: (line) => void process.stdout.write(line) } : {});
 
   const windows = new WindowState(paths.stateFile);
   /** What the user should know about this start (shown by `status`). */
