@@ -1,0 +1,46 @@
+// Mutation testing of the guarantee-bearing code (issue 18): `npm run mutation`, not in CI.
+// One module at a time (a 2-core machine takes minutes per module, not hours):
+//   S3JIT_MUTATE=policy npm run mutation
+// Modules: see MODULES below; without S3JIT_MUTATE every module runs against every fast test.
+// Scores and the survivors' reasons are kept in test/MUTATION.md.
+
+/** Each module's code and the fast tests aimed at it (vitest.mutation.config.ts reads the tests). */
+const MODULES = {
+  policy: { mutate: ["src/policy/**/*.ts"], tests: ["src/policy/**/*.test.ts", "test/policy/**/*.test.ts", "test/mutation-kills/policy*.test.ts"] },
+  windows: { mutate: ["src/windows/**/*.ts"], tests: ["src/windows/**/*.test.ts", "test/broker/races.test.ts", "test/broker/mint-refusals.test.ts", "test/mutation-kills/windows*.test.ts"] },
+  broker: { mutate: ["src/broker/**/*.ts"], tests: ["test/broker/**/*.test.ts", "test/mutation-kills/broker*.test.ts"] },
+  endpoint: {
+    mutate: ["src/server/credentials.ts", "src/server/tokens.ts"],
+    tests: ["src/server/credentials.test.ts", "src/server/tokens.test.ts", "test/mutation-kills/endpoint*.test.ts"],
+  },
+  sso: { mutate: ["src/sso/**/*.ts"], tests: ["src/sso/**/*.test.ts", "test/sso/**/*.test.ts", "test/mutation-kills/sso*.test.ts"] },
+  store: { mutate: ["src/store/**/*.ts"], tests: ["src/store/secrets.test.ts", "src/store/secret-store.test.ts", "test/mutation-kills/store*.test.ts"] },
+  audit: { mutate: ["src/audit/audit.ts"], tests: ["src/audit/audit.test.ts"] },
+};
+
+const chosen = process.env.S3JIT_MUTATE;
+if (chosen !== undefined && !(chosen in MODULES)) throw new Error(`S3JIT_MUTATE=${chosen}: one of ${Object.keys(MODULES).join(", ")}`);
+const modules = chosen ? [MODULES[chosen]] : Object.values(MODULES);
+// Read by vitest.mutation.config.ts in Stryker's test-runner processes (they inherit the environment).
+if (chosen) process.env.S3JIT_MUTATION_TESTS = MODULES[chosen].tests.join(",");
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+const name = chosen ?? "all";
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  vitest: { configFile: "vitest.mutation.config.ts" },
+  coverageAnalysis: "perTest",
+  mutate: [...modules.flatMap((m) => m.mutate), "!src/**/*.test.ts"],
+  // Static mutants (module-level constants) would need every test per mutant; they are reported
+  // as ignored rather than run.
+  ignoreStatic: true,
+  concurrency: 2,
+  timeoutMS: 15_000,
+  reporters: ["clear-text", "progress", "html", "json"],
+  htmlReporter: { fileName: `reports/mutation/${name}.html` },
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+  thresholds: { high: 90, low: 85, break: null },
+};
