@@ -232,6 +232,28 @@ describe("credentials endpoint", () => {
       expect(text).toContain('"code":"RequestRefused"');
       expect(text.toLowerCase()).not.toContain("access-control-");
     });
+
+    // Node keeps only the first Host; the second could be the name a rebinding page meant.
+    it.each([
+      ["two Host headers, the second foreign", () => [`127.0.0.1:${port}`, "evil.example"]],
+      ["two Host headers, both the endpoint's", () => [`127.0.0.1:${port}`, `127.0.0.1:${port}`]],
+    ])("a request with %s", async (_what, hosts) => {
+      const lines = hosts().map((h) => `Host: ${h}\r\n`).join("");
+      const text = await raw(port, `GET /v1/credentials/dev HTTP/1.1\r\n${lines}Authorization: ${tokens.token("dev")}\r\nConnection: close\r\n\r\n`, () => false);
+      expect(text).toMatch(/^HTTP\/1\.1 403 /);
+      expect(text).toContain('"code":"RequestRefused"');
+      expect(text).not.toContain("ASIAEXAMPLEKEY");
+    });
+
+    it("an absolute-form target naming another authority", async () => {
+      const text = await raw(
+        port,
+        `GET http://evil.example/v1/credentials/dev HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${tokens.token("dev")}\r\nConnection: close\r\n\r\n`,
+        () => false,
+      );
+      expect(text).toMatch(/^HTTP\/1\.1 403 /);
+      expect(text).toContain('"code":"RequestRefused"');
+    });
   });
 
   it.each([
