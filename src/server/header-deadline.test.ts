@@ -1,49 +1,84 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import http from "node:http";
 import net from "node:net";
+import { once } from "node:events";
 import { enforceHeaderDeadline } from "./header-deadline.js";
 
+// The sweep's clock and interval are faked (sockets stay real), so each deadline is checked at
+// its exact instant: open one millisecond before it, closed at it — however slow the machine.
 describe("enforceHeaderDeadline", () => {
-  it("closes a connection whose request head does not complete in time, serves one that does, and keeps no timer while idle", async () => {
-    const server = http.createServer((_req, res) => res.end("ok"));
-    const deadline = enforceHeaderDeadline(server, 300, 50);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as net.AddressInfo).port;
-    expect(deadline.sweeping).toBe(false);
+  let server: http.Server;
+  let port: number;
+  let deadline: { readonly sweeping: boolean };
 
-    const slow = net.connect(port, "127.0.0.1");
-    slow.write("GET / HTTP/1.1\r\nHost: x\r\n"); // never finishes its head
-    await new Promise((r) => slow.once("connect", r));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(deadline.sweeping).toBe(true);
-    const closedAt = await new Promise<number>((resolve) => slow.on("close", () => resolve(Date.now())));
-    expect(closedAt).toBeGreaterThan(0);
+  beforeEach(async () => {
+    vi.useFakeTimers({ toFake: ["Date", "setInterval", "clearInterval"] });
+    server = http.createServer((_req, res) => res.end("ok"));
+    server.keepAliveTimeout = 60_000;
+    deadline = enforceHeaderDeadline(server, 300, 50);
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    port = (server.address() as net.AddressInfo).port;
+  });
 
-    const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
-    expect(await res.text()).toBe("ok");
-
-    // With no connection left, the sweep is gone: an idle daemon is not woken every second.
-    await new Promise((r) => setTimeout(r, 100));
-    expect(deadline.sweeping).toBe(false);
+  afterEach(async () => {
+    vi.useRealTimers();
+    server.closeAllConnections();
     server.close();
   });
 
-  it("gives a kept-alive connection a new deadline after each response", async () => {
-    const server = http.createServer((_req, res) => res.end("ok"));
-    server.keepAliveTimeout = 60_000;
-    enforceHeaderDeadline(server, 300, 50);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as net.AddressInfo).port;
-    const sock = net.connect(port, "127.0.0.1");
+  /** A client socket and the server's side of it, once the server has seen the connection. */
+  async function connect(): Promise<{ client: net.Socket; serverSide: net.Socket }> {
+    const accepted = once(server, "connection") as Promise<[net.Socket]>;
+    const client = net.connect(port, "127.0.0.1");
+    client.on("error", () => {});
+    const [serverSide] = await accepted;
+    return { client, serverSide };
+  }
+
+  it("closes a connection whose request head is not complete at the deadline, not a millisecond before", async () => {
+    expect(deadline.sweeping).toBe(false);
+    const { client, serverSide } = await connect();
+    client.write("GET / HTTP/1.1\r\nHost: x\r\n"); // never finishes its head
+    expect(deadline.sweeping).toBe(true);
+
+    vi.advanceTimersByTime(299);
+    expect(serverSide.destroyed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(serverSide.destroyed).toBe(true);
+    await once(client, "close");
+  });
+
+  it("serves a request that completes in time, and keeps no timer once no connection is left", async () => {
+    const { client, serverSide } = await connect();
     let got = "";
-    sock.on("data", (d: Buffer) => (got += d.toString()));
-    sock.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    const closed = await new Promise<boolean>((resolve) => {
-      sock.on("close", () => resolve(true));
-      setTimeout(() => resolve(false), 5000);
-    });
-    expect(got).toContain("200 OK");
-    expect(closed).toBe(true); // idle after the answer: closed at the deadline, not after 60 s
-    server.close();
+    client.on("data", (d: Buffer) => (got += d.toString()));
+    client.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    await once(client, "close");
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(got.endsWith("ok")).toBe(true);
+    if (!serverSide.closed) await once(serverSide, "close");
+    // With no connection left, the sweep is gone: an idle daemon is not woken every second.
+    expect(deadline.sweeping).toBe(false);
+  });
+
+  it("gives a kept-alive connection a new deadline from the end of each response", async () => {
+    const { client, serverSide } = await connect();
+    let got = "";
+    client.on("data", (d: Buffer) => (got += d.toString()));
+    // Most of the first deadline passes before the request comes.
+    vi.advanceTimersByTime(250);
+    // Registered after the deadline's own listener, so the new deadline is set when this resolves.
+    const finished = new Promise<void>((resolve) => server.once("request", (_req, res: http.ServerResponse) => res.once("finish", () => resolve())));
+    client.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await finished;
+    while (!got.endsWith("ok")) await once(client, "data");
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK/);
+    // The response was sent at +250: the idle connection now has until +550, not +300 or +60 s.
+    vi.advanceTimersByTime(299);
+    expect(serverSide.destroyed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(serverSide.destroyed).toBe(true);
+    await once(client, "close");
   });
 });
