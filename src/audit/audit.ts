@@ -3,6 +3,9 @@ import { chmodSync, closeSync, existsSync, openSync, readdirSync, renameSync, st
 import path from "node:path";
 import { ensurePrivateDir } from "../platform/files.js";
 
+/** The audit line schema version every line carries as "v". */
+export const AUDIT_SCHEMA = 1;
+
 export type AuditEvent = "start" | "stop" | "login" | "logout" | "grant" | "revoke" | "mint" | "serve" | "refuse" | "expire" | "error";
 
 /**
@@ -77,7 +80,8 @@ export function fileAudit(file: string, rotation: RotationOptions = {}): Audit {
       if (size >= maxBytes) rotate();
     },
   };
-  const log = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, stream);
+  // "v": the audit line schema (README, "The audit log"); it changes only when a field changes meaning.
+  const log = pino({ base: { v: AUDIT_SCHEMA }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, stream);
   // SonicBoom's flush() returns at once when it does not buffer (minLength 0): wait until the file
   // is open and no write is pending, so "stop" and tests really find every line on disk.
   const state = dest as unknown as { fd: number; _writing: boolean; _len: number };

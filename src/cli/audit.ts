@@ -4,6 +4,7 @@ import { auditFiles } from "../audit/audit.js";
 import { parseDuration } from "../config/duration.js";
 import { UsageError } from "../errors.js";
 import { EXIT, type Io } from "./io.js";
+import { terminalText } from "./safe-text.js";
 
 export interface AuditInput {
   since?: string;
@@ -145,10 +146,14 @@ function untilSignal(): Promise<void> {
 
 const SHOWN_FIRST = ["profile", "sso", "code", "reason", "who", "start", "end", "expiration", "accessKeyId"];
 
+/** A value on one terminal line: quoted where it has spaces or quotes; control characters escaped (safe-text.ts). */
+const shown = (v: unknown): string => terminalText(typeof v === "string" && !/[\s"\\]/.test(v) ? v : (JSON.stringify(v) ?? String(v)));
+
 export function human(line: Line): string {
   const { time, event, ...rest } = line;
   delete rest.level;
+  delete rest.v;
   const keys = [...SHOWN_FIRST.filter((k) => k in rest), ...Object.keys(rest).filter((k) => !SHOWN_FIRST.includes(k))];
-  const fields = keys.map((k) => `${k}=${typeof rest[k] === "string" ? (/\s/.test(rest[k] as string) ? JSON.stringify(rest[k]) : rest[k]) : JSON.stringify(rest[k])}`);
-  return `${time ?? "?"}  ${String(event ?? "?").padEnd(7)} ${fields.join(" ")}`;
+  const fields = keys.map((k) => `${terminalText(k)}=${shown(rest[k])}`);
+  return `${terminalText(String(time ?? "?"))}  ${terminalText(String(event ?? "?")).padEnd(7)} ${fields.join(" ")}`;
 }
