@@ -1,3 +1,5 @@
+import { reasonProblem } from "../control/contract.js";
+import { UsageError } from "../errors.js";
 import { EXIT, timeLeft, type Deps } from "./io.js";
 
 export interface GrantInput {
@@ -7,6 +9,8 @@ export interface GrantInput {
 }
 
 export async function run(input: GrantInput, deps: Deps): Promise<number> {
+  const badReason = input.reason === undefined ? null : reasonProblem(input.reason);
+  if (badReason) throw new UsageError(badReason);
   const w = await deps.client.post<{ profile: string; start: string; end: string; reason: string }>("/v1/grant", {
     profile: input.profile,
     ...(input.for ? { for: input.for } : {}),

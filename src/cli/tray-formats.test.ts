@@ -22,7 +22,7 @@ describe("trayClass and waybar", () => {
     ["a window open", "open", "S3 audit 42m", report({ audit: { window: win(42) } })],
     ["long window", "open", "S3 audit 2h05m", report({ audit: { window: win(125) } })],
     ["under 5 minutes left", "closing-soon", "S3 audit 4m, reports 1h30m", report({ audit: { window: win(4) }, reports: { window: win(90) } })],
-    ["under a minute", "closing-soon", "S3 audit <1m", report({ audit: { window: win(0.5) } })],
+    ["under a minute", "closing-soon", "S3 audit &lt;1m", report({ audit: { window: win(0.5) } })],
     ["window whose end has passed", "closed", "S3 closed", report({ audit: { window: win(-1) } })],
     ["login needed, window open", "login-required", "S3 login! audit 30m", report({ audit: { window: win(30), loginRequired: true } }, loggedOut)],
     ["login needed, nothing open", "login-required", "S3 login!", report({ audit: { loginRequired: true } }, loggedOut)],
@@ -80,7 +80,7 @@ describe("xbar", () => {
 
   it("a reason cannot break the menu (newline, |, markup)", () => {
     const out = xbar(report({ audit: { window: win(42, "fix | prod\n---\n<b>x</b> & y") } }), NOW, "s3jit");
-    expect(out).toContain("--reason: fix / prod --- bx/b  y");
+    expect(out).toContain("--reason: fix ¦ prod\\x0a---\\x0a‹b›x‹/b› + y");
     expect(out.split("\n").filter((l) => l === "---")).toHaveLength(3); // menu start, logins, footer: none from the reason
   });
 });

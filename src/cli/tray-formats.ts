@@ -1,4 +1,5 @@
 import type { StatusReport } from "../control/contract.js";
+import { pangoText, xbarText } from "./safe-text.js";
 
 /** Under this much time left a window shows as closing soon (the tray turns amber). */
 export const CLOSING_SOON_MS = 5 * 60_000;
@@ -58,19 +59,22 @@ function profileLine(name: string, p: Profile, now: number): string {
 /** waybar `custom` module with `return-type: json`. */
 export function waybar(st: StatusReport, now: number): string {
   const cls = trayClass(st, now);
+  // waybar renders both as Pango markup: every line is escaped on its own, then joined.
   const tooltip = [
     ...Object.entries(st.profiles).map(([name, p]) => profileLine(name, p, now) + (openUntil(p, now) !== null && p.window!.reason ? ` — ${p.window!.reason}` : "")),
     ...ssoLines(st),
-  ].join("\n");
-  return JSON.stringify({ text: title(st, now), tooltip, class: cls, alt: cls });
+  ]
+    .map(pangoText)
+    .join("\n");
+  return JSON.stringify({ text: pangoText(title(st, now)), tooltip, class: cls, alt: cls });
 }
 
 // Menu text is the user's (reasons, names): it must not end the line, open the attribute part
-// (`|`), or carry Pango markup Argos would render.
-const plain = (s: string): string => s.replace(/[\r\n]+/g, " ").replace(/\|/g, "/").replace(/[<>&]/g, "");
+// (`|`), or carry Pango markup Argos would render (safe-text.ts).
+const plain = xbarText;
 
 /** An attribute value: quoted when it holds anything beyond a plain path (the xbar plugin folder has a space). */
-const attr = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : `"${v.replace(/(["\\])/g, "\\$1")}"`);
+const attr = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : `"${xbarText(v).replace(/(["\\])/g, "\\$1")}"`);
 
 function action(label: string, cli: string, args: string[], terminal: boolean): string {
   const params = args.map((a, i) => `param${i + 1}=${attr(a)}`).join(" ");
@@ -84,14 +88,14 @@ function action(label: string, cli: string, args: string[], terminal: boolean): 
  */
 export function xbar(st: StatusReport, now: number, cli: string): string {
   const cls = trayClass(st, now);
-  const lines = [title(st, now), "---"];
+  const lines = [plain(title(st, now)), "---"];
   for (const [name, p] of Object.entries(st.profiles)) {
     const open = openUntil(p, now) !== null;
     const color = cls === "login-required" && p.loginRequired ? " | color=red" : open && openUntil(p, now)! - now < CLOSING_SOON_MS ? " | color=orange" : "";
     lines.push(plain(profileLine(name, p, now)) + color);
     if (open && p.window!.reason) lines.push(`--reason: ${plain(p.window!.reason)}`);
-    if (p.session) lines.push(`--session valid until ${p.session.expiration}`);
-    if (p.lastRefusal) lines.push(`--last refusal: ${plain(p.lastRefusal.code)} at ${p.lastRefusal.at}`);
+    if (p.session) lines.push(`--session valid until ${plain(p.session.expiration)}`);
+    if (p.lastRefusal) lines.push(`--last refusal: ${plain(p.lastRefusal.code)} at ${plain(p.lastRefusal.at)}`);
     lines.push(action(open ? `Extend ${name} (default window)` : `Grant ${name} (default window)`, cli, ["grant", name], false));
     if (open) lines.push(action(`Revoke ${name}`, cli, ["revoke", name], false));
   }

@@ -102,3 +102,6 @@ export interface ControlApi {
   /** Subscribe to state changes; returns the unsubscribe function. */
   subscribe(listener: (event: ControlEvent) => void): () => void;
 }
+
+/** What a grant's reason may be: one line of printable text (the CLI and the daemon both check). */
+export { reasonProblem, MAX_REASON_LENGTH } from "./reason.js";

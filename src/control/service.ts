@@ -8,6 +8,7 @@ import type { Audit } from "../audit/audit.js";
 import type { Broker } from "../broker/broker.js";
 import type { SsoLogins } from "../sso/logins.js";
 import type { ControlApi, StatusReport } from "./contract.js";
+import { reasonProblem } from "./reason.js";
 
 /** What the control service needs of the daemon's parts; daemon/compose.ts supplies them. */
 export interface ControlServiceDeps {
@@ -117,6 +118,9 @@ export function controlService(deps: ControlServiceDeps): ControlApi {
       if (rotated) throw rotated;
     },
     grant(name, req) {
+      // Checked here too: the control socket is an API of its own, not only the CLI's.
+      const badReason = typeof req.reason === "string" ? reasonProblem(req.reason) : null;
+      if (badReason) throw new UsageError(badReason);
       const w = audited("grant", name, () =>
         broker.grant(name, {
           ...(req.for ? { durationMs: durationArg(req.for) } : {}),
