@@ -81,7 +81,8 @@ describe("s3jit end to end: SSO login → grant → a real JS SDK gets window-bo
     expect(Number(mint.params.DurationSeconds)).toBeLessThanOrEqual(20 * 60);
     expect(Number(mint.params.DurationSeconds)).toBeGreaterThan(18 * 60);
     // CloudTrail tells the same story as the audit log: who and why.
-    expect(mint.params.ScopedSessionDescription).toMatch(/^s3jit audit for \S+: ticket-1$/);
+    // The person who logged in (as AWS names them), the OS account that granted, and the reason.
+    expect(mint.params.ScopedSessionDescription).toMatch(/^s3jit audit for sandbox-user \(\S+\): ticket-1$/);
   });
 
   it("a real AWS SDK for JavaScript v3, configured only by `s3jit env`, gets the credentials", async () => {
