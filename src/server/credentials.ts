@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { awsTime } from "../time.js";
@@ -39,22 +40,29 @@ export interface CredentialsServer {
   close(): Promise<void>;
 }
 
-/** The container-credentials body every AWS SDK reads (DESIGN.md §2). */
-interface CredentialsBody {
-  AccessKeyId: string;
-  SecretAccessKey: string;
-  Token: string;
-  Expiration: string;
-  AccountId: string;
-  RoleArn: string;
+/**
+ * The container-credentials body every AWS SDK reads (DESIGN.md §2), as the bytes sent: built once
+ * per session (the cache is keyed by the session object, which the broker hands out unchanged while
+ * it is good), so a cached hit formats no date and serializes nothing.
+ */
+const bodies = new WeakMap<Session, Buffer>();
+function bodyOf(session: Session): Buffer {
+  let body = bodies.get(session);
+  if (body === undefined) {
+    body = Buffer.from(
+      JSON.stringify({
+        AccessKeyId: session.accessKeyId,
+        SecretAccessKey: session.secretAccessKey,
+        Token: session.sessionToken,
+        Expiration: awsTime(session.expiration),
+        AccountId: session.accountId,
+        RoleArn: session.roleArn,
+      }),
+    );
+    bodies.set(session, body);
+  }
+  return body;
 }
-
-const str = { type: "string" } as const;
-const CREDENTIALS_SCHEMA = {
-  type: "object",
-  required: ["AccessKeyId", "SecretAccessKey", "Token", "Expiration", "AccountId", "RoleArn"],
-  properties: { AccessKeyId: str, SecretAccessKey: str, Token: str, Expiration: str, AccountId: str, RoleArn: str },
-} as const;
 
 type Serializer = (payload: unknown) => string;
 // A serializer set on the reply keeps fastify from appending "; charset=utf-8" to the
@@ -75,14 +83,28 @@ const MAX_HEADER_BYTES = 4096;
 const MAX_CONNECTIONS = 1024;
 const SLASH = 0x2f;
 
+/**
+ * How many Host headers the request carried. Node keeps only the first in `headers`; counting in
+ * rawHeaders (names at even indices) allocates nothing, where `headersDistinct` builds an object
+ * of arrays of every header on each request.
+ */
+function hostCount(raw: string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === "host") n++;
+  }
+  return n;
+}
+
 /** An error's code for the log only when it looks like one (EPIPE, KeychainUnavailable), never free text. */
 function errnoCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" && /^[A-Za-z0-9_]{1,40}$/.test(code) ? code : undefined;
 }
 
-function peerOf(req: FastifyRequest): Peer {
-  return { address: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 };
+function peerOf(socket: Socket): Peer {
+  return { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
 }
 
 /**
@@ -97,8 +119,10 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
   let hostIp = "";
   let hostName = "";
 
-  // The route schema's compiled serializer, fetched once: the 200 path does no per-request setup.
-  let serializeCredentials: Serializer | undefined;
+  // The session last handed out on each connection: an SDK re-fetching over a kept-alive
+  // connection is the same hand-out, so the served event (an audit line) fires once per session
+  // and connection, and a cached hit on a kept-alive connection does no audit work at all.
+  const servedOn = new WeakMap<Socket, Session>();
 
   function send(reply: FastifyReply, e: HttpError): FastifyReply {
     reply.code(e.status).header("content-type", "application/json").header("cache-control", "no-store");
@@ -107,12 +131,17 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
     return reply.serializer(asIs).send(JSON.stringify(errorBody(e)));
   }
 
-  function notify(fn: () => void): void {
+  // A listener's failure must not change the answer; its text may quote a session, so only the type is logged.
+  function listenerFailed(err: unknown): void {
+    logger?.error({ error: (err as Error)?.name }, "credentials endpoint: event listener failed");
+  }
+
+  function notifyRefused(profile: string | null, code: string, socket: Socket): void {
+    if (!events?.refused) return;
     try {
-      fn();
+      events.refused(profile, code, peerOf(socket));
     } catch (err) {
-      // A listener's failure must not change the answer; its text may quote a session, so only the type is logged.
-      logger?.error({ error: (err as Error)?.name }, "credentials endpoint: event listener failed");
+      listenerFailed(err);
     }
   }
 
@@ -121,12 +150,32 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
     const verdict = limiter.refuse();
     const named = isProfileName(profile) ? profile : null;
     if (!verdict.limited) {
-      if (events?.refused) notify(() => events.refused?.(named, e.code, peerOf(req)));
+      notifyRefused(named, e.code, req.socket);
       return send(reply, e);
     }
     // One audit line when the lockout starts, not one per request of the flood.
-    if (verdict.started && events?.refused) notify(() => events.refused?.(named, "RateLimited", peerOf(req)));
+    if (verdict.started) notifyRefused(named, "RateLimited", req.socket);
     return send(reply, rateLimited(verdict.retryAfterSeconds));
+  }
+
+  function serve(req: FastifyRequest, reply: FastifyReply, profile: string, session: Session): void {
+    reply.header("content-type", "application/json").header("cache-control", "no-store").send(bodyOf(session));
+    const socket = req.socket;
+    if (servedOn.get(socket) === session || !events?.served) return;
+    servedOn.set(socket, session);
+    try {
+      events.served(profile, session, peerOf(socket));
+    } catch (err) {
+      listenerFailed(err);
+    }
+  }
+
+  function fail(req: FastifyRequest, reply: FastifyReply, profile: string, err: unknown): void {
+    const e = toHttp(err);
+    if (e.status === 500) logger?.error({ error: (err as Error | null)?.name, code: errnoCode(err) }, "credentials endpoint: unexpected error");
+    // A mint still under way is not a refusal; everything else is worth an audit line.
+    if (e.code !== "MintPending") notifyRefused(profile, e.code, req.socket);
+    send(reply, e);
   }
 
   const app = Fastify({
@@ -151,50 +200,29 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
   app.setNotFoundHandler((_req, reply) => send(reply, NOT_FOUND));
 
   // Query strings are tolerated (routing ignores them); no SDK sends one and none changes the answer.
-  app.get<{ Params: { profile: string } }>(
-    "/v1/credentials/:profile",
-    { schema: { response: { 200: CREDENTIALS_SCHEMA } } },
-    async (req, reply) => {
-      const h = req.headers;
-      const profile = req.params.profile;
-      if (h.host !== hostIp && h.host !== hostName) return refuse(req, reply, REQUEST_REFUSED, profile);
-      // Node keeps only the first of two Host headers, and an absolute-form target
-      // (`GET http://evil.example/…`) names an authority that RFC 9112 puts before Host: refuse
-      // both rather than guess which name the client meant.
-      if (req.raw.url?.charCodeAt(0) !== SLASH || req.raw.headersDistinct.host?.length !== 1) return refuse(req, reply, REQUEST_REFUSED, profile);
-      // Browsers always send Sec-Fetch-Site (and Origin on cross-origin requests); proxies add
-      // X-Forwarded-For. Sec-Fetch-Mode alone is Node's own fetch, an SDK's legitimate client.
-      if (h.origin !== undefined || h["sec-fetch-site"] !== undefined || h["x-forwarded-for"] !== undefined) {
-        return refuse(req, reply, REQUEST_REFUSED, profile);
-      }
-      if (!isProfileName(profile)) return refuse(req, reply, MALFORMED, profile);
-      // Missing, wrong, another profile's, or an unknown profile: one answer for all (no oracle).
-      if (!tokens.verify(profile, h.authorization ?? "")) return refuse(req, reply, UNAUTHORIZED, profile);
-
-      let session: Session;
-      try {
-        session = await source.credentials(profile);
-      } catch (err) {
-        const e = toHttp(err);
-        if (e.status === 500) logger?.error({ error: (err as Error | null)?.name, code: errnoCode(err) }, "credentials endpoint: unexpected error");
-        // A mint still under way is not a refusal; everything else is worth an audit line.
-        if (e.code !== "MintPending" && events?.refused) notify(() => events.refused?.(profile, e.code, peerOf(req)));
-        return send(reply, e);
-      }
-      const body: CredentialsBody = {
-        AccessKeyId: session.accessKeyId,
-        SecretAccessKey: session.secretAccessKey,
-        Token: session.sessionToken,
-        Expiration: awsTime(session.expiration),
-        AccountId: session.accountId,
-        RoleArn: session.roleArn,
-      };
-      serializeCredentials ??= (reply.getSerializationFunction("200") as Serializer | undefined) ?? JSON.stringify;
-      reply.header("content-type", "application/json").header("cache-control", "no-store").serializer(serializeCredentials).send(body);
-      if (events?.served) notify(() => events.served?.(profile, session, peerOf(req)));
-      return reply;
-    },
-  );
+  // A plain (not async) handler: the checks run synchronously, and the one promise is the source's.
+  app.get<{ Params: { profile: string } }>("/v1/credentials/:profile", (req, reply) => {
+    const h = req.headers;
+    const profile = req.params.profile;
+    if (h.host !== hostIp && h.host !== hostName) return void refuse(req, reply, REQUEST_REFUSED, profile);
+    // Node keeps only the first of two Host headers, and an absolute-form target
+    // (`GET http://evil.example/…`) names an authority that RFC 9112 puts before Host: refuse
+    // both rather than guess which name the client meant.
+    if (req.raw.url?.charCodeAt(0) !== SLASH || hostCount(req.raw.rawHeaders) !== 1) return void refuse(req, reply, REQUEST_REFUSED, profile);
+    // Browsers always send Sec-Fetch-Site (and Origin on cross-origin requests); proxies add
+    // X-Forwarded-For. Sec-Fetch-Mode alone is Node's own fetch, an SDK's legitimate client.
+    if (h.origin !== undefined || h["sec-fetch-site"] !== undefined || h["x-forwarded-for"] !== undefined) {
+      return void refuse(req, reply, REQUEST_REFUSED, profile);
+    }
+    if (!isProfileName(profile)) return void refuse(req, reply, MALFORMED, profile);
+    // Missing, wrong, another profile's, or an unknown profile: one answer for all (no oracle).
+    if (!tokens.verify(profile, h.authorization ?? "")) return void refuse(req, reply, UNAUTHORIZED, profile);
+    // The broker decides (window open, never past its end, cached or minted); a throw is a refusal.
+    source.credentials(profile).then(
+      (session) => serve(req, reply, profile, session),
+      (err: unknown) => fail(req, reply, profile, err),
+    );
+  });
 
   app.route({
     method: OTHER_METHODS,
