@@ -1,5 +1,6 @@
 import http from "node:http";
 import { DaemonNotRunningError, S3jitError } from "../errors.js";
+import { socketProblem } from "../platform/files.js";
 
 /** The CLI's only way to the daemon: HTTP over the owner-only control socket. */
 export interface ControlClient {
@@ -11,6 +12,10 @@ export interface ControlClient {
 export function controlClient(socketPath: string, timeoutMs = 0): ControlClient {
   const request = <T>(method: string, path: string, body?: unknown): Promise<T> =>
     new Promise<T>((resolve, reject) => {
+      // Checked before every request: `env` would print a fake daemon's URL and token,
+      // credential-process return its keys, `login` open its page.
+      const problem = socketProblem(socketPath);
+      if (problem) return reject(new S3jitError("InsecureSocket", `${problem.problem}; s3jit will not talk to it. Fix: ${problem.fix}`));
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = http.request(
         {

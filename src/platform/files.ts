@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
+import { S3jitError } from "../errors.js";
 
 /**
  * Private files: what holds a token, a window or a config is the owner's alone (0600 in a 0700
@@ -40,10 +41,49 @@ export function writeFileAtomically(file: string, text: string, opts: { mode: nu
   syncDir(dir);
 }
 
-/** Creates a folder owner-only (0700), tightening it if it already exists. */
+/**
+ * Creates a folder owner-only (0700), tightening it if it already exists and is ours. A folder
+ * someone else made first (XDG_RUNTIME_DIR may be a shared /tmp), or a link in its place, is
+ * refused: its owner could replace the control socket or read what we write there.
+ */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  const st = lstatSync(dir);
+  const uid = process.getuid?.();
+  const ours = st.isDirectory() && (uid === undefined || st.uid === uid);
+  if (!ours) {
+    const problem = privacyProblem(dir, st, "dir")?.problem ?? "is not yours";
+    throw new S3jitError(
+      "InsecureFolder",
+      `${dir} ${problem}: someone else made it, so s3jit will not use it. Remove it (\`sudo rm -r ${dir}\`) and start again, or set XDG_RUNTIME_DIR to a folder of your own`,
+    );
+  }
+  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+/**
+ * Why the CLI must not talk to the control socket at `socket`, or null: the socket and its folder
+ * must be the user's own (a neighbour's fake daemon would hand out its own URL, token and keys).
+ * A missing socket or folder is no problem here: the connection then finds no daemon.
+ */
+export function socketProblem(socket: string): PrivacyProblem | null {
+  if (process.platform === "win32") return null; // a named pipe: its ACL is the owner's
+  const dir = path.dirname(socket);
+  const folder = privacyProblemAt(dir, "dir");
+  if (folder) return { problem: `the control socket's folder ${dir} ${folder.problem}`, fix: `sudo rm -r ${dir}, then start the daemon again (or set XDG_RUNTIME_DIR to a folder of your own)` };
+  let st: Stats;
+  try {
+    st = lstatSync(socket);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  const uid = process.getuid?.();
+  if (!st.isSocket()) return { problem: `${socket} is not a socket`, fix: `rm ${socket}, then start the daemon again` };
+  if (uid !== undefined && st.uid !== uid) {
+    return { problem: `the control socket ${socket} belongs to uid ${st.uid}, not to you (uid ${uid}): another user may be posing as the daemon`, fix: `sudo rm -r ${dir}, then start the daemon again` };
+  }
+  return null;
 }
 
 /** Makes a rename durable; some platforms cannot fsync a folder, and that is fine. */
