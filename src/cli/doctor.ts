@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { loadConfig } from "../config/load.js";
+import { describeManagedPolicy, managedPolicyPath, readManagedPolicy } from "../config/managed.js";
 import { findShadowing, sharedFiles, type ShadowingSource } from "../config/shadowing.js";
 import type { Config } from "../config/types.js";
 import { S3jitError } from "../errors.js";
@@ -40,6 +41,8 @@ export async function run(input: DoctorInput, deps: Deps & { probeKeychain?: () 
     checks.push({ name: "config", ok: false, detail: message(err), fix: `fix ${input.configFile} as the message says (or point S3JIT_CONFIG / --config at another file)` });
   }
 
+  checks.push(...managedPolicyChecks(deps.io.env));
+
   if (config?.daemon.keychain === "os") {
     try {
       const probe = deps.probeKeychain ?? (await import("../store/keytar.js")).probeKeychain;
@@ -75,6 +78,7 @@ export async function run(input: DoctorInput, deps: Deps & { probeKeychain?: () 
       );
     }
     for (const profile of Object.keys(status.profiles)) checks.push(await endpointCheck(profile, deps));
+    for (const [name, p] of Object.entries(status.profiles)) if (p.policy) checks.push(policyCheck(name, p.policy));
     checks.push(await skewCheck(config));
   }
   checks.push(...shadowingChecks(deps.io.env));
@@ -214,6 +218,33 @@ async function botocoreCheck(env: NodeJS.ProcessEnv): Promise<Check> {
     detail: `botocore ${version.join(".")} (boto3) is older than ${MIN_BOTOCORE.slice(0, 2).join(".")}, the oldest that s3jit's endpoint is known to work with`,
     fix: "python3 -m pip install --upgrade boto3 botocore (or your distribution's newer package)",
   };
+}
+
+/** The organisation's managed policy, read on its own: a config it refuses still shows why. */
+function managedPolicyChecks(env: NodeJS.ProcessEnv): Check[] {
+  let policy;
+  try {
+    policy = readManagedPolicy(managedPolicyPath(env));
+  } catch (err) {
+    return [{ name: "managed policy", ok: false, detail: message(err), fix: "ask whoever manages this machine to fix the file" }];
+  }
+  if (!policy) return [];
+  const { caps } = describeManagedPolicy(policy);
+  const detail = `${policy.file} is in force: ${Object.entries(caps).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(", ") : String(v)}`).join("; ") || "no caps"}`;
+  if (policy.notAControl) {
+    return [{ name: "managed policy", ok: true, warn: true, detail: `${detail} — but it is not a control: ${policy.notAControl}`, fix: `have it owned by root and writable by no one else (sudo chown root ${policy.file} && sudo chmod 644 ${policy.file})` }];
+  }
+  return [{ name: "managed policy", ok: true, detail }];
+}
+
+/**
+ * How much of STS's 2,048 characters the profile's session policy takes: the room its scope
+ * leaves (the daemon builds it; a config whose policy does not fit does not load at all).
+ */
+function policyCheck(name: string, { chars, limit }: { chars: number; limit: number }): Check {
+  const detail = `the session policy is ${chars} of ${limit} characters`;
+  if (chars > limit) return { name: `policy ${name}`, ok: false, detail, fix: "narrow the scope (fewer buckets or prefixes, shared prefixes): see the README's table of what fits" };
+  return chars > limit * 0.9 ? { name: `policy ${name}`, ok: true, warn: true, detail: `${detail}: little room for more scope` } : { name: `policy ${name}`, ok: true, detail };
 }
 
 function message(err: unknown): string {

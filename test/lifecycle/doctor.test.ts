@@ -30,7 +30,7 @@ describe("s3jit doctor", () => {
     expect(r.code, r.stdout).toBe(0);
     const out = JSON.parse(r.stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean }> };
     expect(out.ok).toBe(true);
-    expect(out.checks.map((c) => c.name)).toEqual(["config", "keychain", "daemon", "login corp", "endpoint audit", "clock", "shadowing", "aws cli", "botocore"]);
+    expect(out.checks.map((c) => c.name)).toEqual(["config", "keychain", "daemon", "login corp", "endpoint audit", "policy audit", "clock", "shadowing", "aws cli", "botocore"]);
   });
 
   it("a clean HOME: nothing shadows s3jit", async () => {
@@ -129,6 +129,36 @@ describe("s3jit doctor", () => {
       expect(r.stdout).toMatch(/FAIL clock: -?(59\d|600|60\d) s against 127\.0\.0\.1:\d+\n\s+fix: turn on time synchronisation/);
     } finally {
       sts.close();
+    }
+  });
+
+  it("shows each profile's session policy size against STS's 2048 characters", async () => {
+    const r = await stack.cli(["doctor"]);
+    const size = /ok\s+policy audit: the session policy is (\d+) of 2048 characters\n/.exec(r.stdout);
+    expect(size, r.stdout).not.toBeNull();
+    const st = JSON.parse((await stack.cli(["status", "--json"])).stdout) as { profiles: { audit: { policy: { chars: number } } } };
+    expect(Number(size![1])).toBe(st.profiles.audit.policy.chars);
+  });
+
+  it("shows the managed policy in force, and flags one its user can change as not a control", async () => {
+    const policy = path.join(stack.dir, "managed.toml");
+    writeFileSync(policy, `[profiles]\nmax_window = "4h"\nrequire_reason = true\n`, { mode: 0o644 });
+    const { chmodSync, chownSync } = await import("node:fs");
+    const env = { S3JIT_MANAGED_POLICY: policy };
+    let r = await stack.cli(["doctor"], { env });
+    if (process.getuid?.() === 0) {
+      // Root-owned and writable by root alone: a control.
+      expect(r.stdout).toContain(`ok   managed policy: ${policy} is in force: maxWindow 4h; requireReason true\n`);
+      chownSync(policy, 1000, 1000);
+    }
+    r = await stack.cli(["doctor"], { env });
+    expect(r.stdout).toMatch(new RegExp(`warn managed policy: ${policy} is in force: .* — but it is not a control: it belongs to uid \\d+, not root`));
+    expect(r.stdout).toContain(`fix: have it owned by root and writable by no one else (sudo chown root ${policy} && sudo chmod 644 ${policy})`);
+    if (process.getuid?.() === 0) {
+      chownSync(policy, 0, 0);
+      chmodSync(policy, 0o666);
+      r = await stack.cli(["doctor"], { env });
+      expect(r.stdout).toMatch(/not a control: it is writable by group or others \(mode 0666\)/);
     }
   });
 
