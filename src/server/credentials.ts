@@ -6,6 +6,7 @@ import type { Session } from "../types.js";
 import { errorBody, MALFORMED, METHOD_NOT_ALLOWED, NOT_FOUND, rateLimited, REQUEST_REFUSED, toHttp, UNAUTHORIZED, type HttpError } from "./errors.js";
 import { isProfileName } from "./profile-name.js";
 import { enforceHeaderDeadline } from "./header-deadline.js";
+import { guardConnections, type ConnectionGuardOptions } from "./connection-guard.js";
 import { RefusalLimiter, type RefusalLimiterOptions } from "./ratelimit.js";
 
 /** Where credentials come from (the broker); throws S3jitError subclasses to refuse. */
@@ -32,6 +33,7 @@ export interface CredentialsServerDeps {
   events?: EndpointEvents;
   logger?: Logger;
   rateLimit?: RefusalLimiterOptions;
+  connections?: ConnectionGuardOptions;
 }
 
 export interface CredentialsServer {
@@ -148,6 +150,7 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
   /** A refusal made before the token was checked: counted, and turned into 429 during a flood. */
   function refuse(req: FastifyRequest, reply: FastifyReply, e: HttpError, profile: string): FastifyReply {
     const verdict = limiter.refuse();
+    guard.refused(req.socket);
     const named = isProfileName(profile) ? profile : null;
     if (!verdict.limited) {
       notifyRefused(named, e.code, req.socket);
@@ -195,6 +198,7 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
   });
   app.server.maxConnections = MAX_CONNECTIONS;
   enforceHeaderDeadline(app.server, HEADERS_TIMEOUT_MS);
+  const guard = guardConnections(app.server, deps.connections);
 
   app.setErrorHandler((err, _req, reply) => send(reply, toHttp(err)));
   app.setNotFoundHandler((_req, reply) => send(reply, NOT_FOUND));
@@ -217,6 +221,7 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
     if (!isProfileName(profile)) return void refuse(req, reply, MALFORMED, profile);
     // Missing, wrong, another profile's, or an unknown profile: one answer for all (no oracle).
     if (!tokens.verify(profile, h.authorization ?? "")) return void refuse(req, reply, UNAUTHORIZED, profile);
+    guard.trust(req.socket);
     // The broker decides (window open, never past its end, cached or minted); a throw is a refusal.
     source.credentials(profile).then(
       (session) => serve(req, reply, profile, session),
