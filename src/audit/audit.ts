@@ -50,10 +50,20 @@ export interface RotationOptions {
   mirror?: (line: string) => void;
 }
 
+/**
+ * Sized so that rotation never drops a line written in the last 30 days (issue 15): refusals are
+ * bounded summaries (refusals.ts: at most 17 lines per 5 minutes, about 37 MB in 30 days of a
+ * flood that never stops), and a heavy user's own lines (a serve line per process and session,
+ * mints, grants) stay under 20 MB in 30 days. Up to 80 MiB on disk (the current file and 7 old).
+ * test/neighbours/audit-kept.test.ts holds these numbers to the code.
+ */
+export const AUDIT_FILE_BYTES = 10 * 1024 * 1024;
+export const AUDIT_FILES_KEPT = 7;
+
 /** JSON lines in a 0600 file, one object per event, rotated by size (audit.log.1 is the newest old one). */
 export function fileAudit(file: string, rotation: RotationOptions = {}): Audit {
-  const maxBytes = rotation.maxBytes ?? 10 * 1024 * 1024;
-  const keep = rotation.keep ?? 3;
+  const maxBytes = rotation.maxBytes ?? AUDIT_FILE_BYTES;
+  const keep = rotation.keep ?? AUDIT_FILES_KEPT;
   ensurePrivateDir(path.dirname(file));
   closeSync(openSync(file, "a", 0o600));
   chmodSync(file, 0o600);

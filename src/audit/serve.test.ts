@@ -8,7 +8,7 @@ function recorder(): Audit & { lines: Array<Record<string, unknown>> } {
 }
 
 describe("serveAudit", () => {
-  it("writes one line per session and connection, naming the process found after the answer", async () => {
+  it("writes one line per session and process, naming the process found after the answer", async () => {
     const audit = recorder();
     const serves = serveAudit(audit, async (port) => ({ pid: port + 1 }), () => 0);
     serves.served("dev", "ASIA1", 60_000, 5000);
@@ -31,7 +31,7 @@ describe("serveAudit", () => {
       audit,
       (port) => {
         lookups.push(port);
-        return new Promise((r) => (release = () => r({ pid: 1 })));
+        return new Promise((r) => (release = () => r({ pid: port })));
       },
       () => now,
     );
@@ -48,6 +48,6 @@ describe("serveAudit", () => {
     release();
     await serves.settle();
     expect(lookups).toEqual([1, 3, 5]);
-    expect(audit.lines.map((l) => l.peer)).toEqual([{ port: 2 }, { port: 1, pid: 1 }, { port: 3, pid: 1 }, { port: 4 }, { port: 5, pid: 1 }]);
+    expect(audit.lines.map((l) => l.peer)).toEqual([{ port: 2 }, { port: 1, pid: 1 }, { port: 3, pid: 3 }, { port: 4 }, { port: 5, pid: 5 }]);
   });
 });

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
-import { systemClock, type Clock } from "../clock.js";
+import { systemClock, systemTimers, type Clock } from "../clock.js";
 import type { Config } from "../config/types.js";
 import { loadConfig } from "../config/load.js";
 import { S3jitError } from "../errors.js";
@@ -9,6 +9,7 @@ import { ensurePrivateDir } from "../platform/files.js";
 import { VERSION } from "../version.js";
 import { fileAudit, type Audit } from "../audit/audit.js";
 import { serveAudit } from "../audit/serve.js";
+import { refusalAudit } from "../audit/refusals.js";
 import { findPeer } from "../platform/peer.js";
 import { canOpenBrowser, openBrowser } from "../platform/browser.js";
 import { Broker } from "../broker/broker.js";
@@ -84,14 +85,17 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
 
   let endpointPort = 0;
   const serves = serveAudit(audit, (clientPort) => findPeer(clientPort, endpointPort));
+  // Refusals as bounded summaries: no request rate can rotate the trail out of the log (issue 15).
+  const refusals = refusalAudit(audit, { clock, timers: systemTimers });
   const credentials = await createCredentialsServer({
     source: broker,
     tokens,
     port: config.daemon.port,
     events: {
       served: (profile, s, peer) => serves.served(profile, s.accessKeyId, s.expiration, peer.port),
-      refused: (profile, code, peer) => audit.record("refuse", { profile, code, peer }),
+      refused: (profile, code, peer) => refusals.refused(profile, code, peer),
     },
+    connections: { onClose: (clientPort) => serves.closed(clientPort) },
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== "EADDRINUSE") throw err;
     throw new S3jitError(
@@ -141,6 +145,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       await Promise.allSettled([credentials.close(), control.close()]);
       await serves.settle();
       windows.flush();
+      refusals.flush();
       audit.record("stop", { pid: process.pid });
       await audit.flush();
     },
