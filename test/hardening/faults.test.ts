@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fault } from "../sandbox/server.js";
 import type { Stack } from "../helpers/stack.js";
-import { grantedStack, sdkGet, sleep, type Endpoint, type RawResponse } from "./raw.js";
+import { endpointOf, grantedStack, sdkGet, sleep, type Endpoint, type RawResponse } from "./raw.js";
 
 /**
  * Failing AWS, injected by the sandbox, against the real daemon: the endpoint answers 503 with
@@ -89,6 +89,9 @@ describe("failing AWS: 503 + Retry-After, cached sessions kept, recovery by itse
   it("slow SSO portal after a fresh login (GetRoleCredentials held 4 s, then a 500): 503 + Retry-After, then 200", async () => {
     expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
     expect((await stack.cli(["logout"])).code).toBe(0);
+    // Logout rotates every endpoint token: the old one is refused at once (401), as DESIGN.md §2 says.
+    expect((await get()).status).toBe(401);
+    ep = await endpointOf(stack, "audit");
     expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
     stack.sandbox.inject({ action: "GetRoleCredentials", delayMs: 4_000, times: 1 });
     stack.sandbox.inject({ action: "GetRoleCredentials", status: 500, times: 1 });
