@@ -27,6 +27,8 @@ export interface Vault {
  */
 export class Secrets implements Vault {
   private readonly items = new Map<string, Item>();
+  /** Per item, the keychain call last issued (settled either way): the next one waits for it. */
+  private readonly calls = new Map<string, Promise<void>>();
   /** Set by scheduleExpiry: a new item may expire before the timer that is armed. */
   changed?: () => void;
 
@@ -50,7 +52,7 @@ export class Secrets implements Vault {
     if (!item) return null;
     if (item.expiresAt <= now) {
       this.items.delete(k);
-      void this.store.delete(k).catch(() => {});
+      void this.inOrder(k, () => this.store.delete(k)).catch(() => {});
       return null;
     }
     return structuredClone(item.data) as T;
@@ -60,12 +62,12 @@ export class Secrets implements Vault {
     const item: Item = { v: 1, expiresAt, data: structuredClone(value) };
     this.items.set(key(kind, owner), item);
     this.changed?.();
-    await this.store.set(key(kind, owner), JSON.stringify(item));
+    await this.inOrder(key(kind, owner), () => this.store.set(key(kind, owner), JSON.stringify(item)));
   }
 
   async remove(kind: SecretKind, owner: string): Promise<void> {
     this.items.delete(key(kind, owner));
-    await this.store.delete(key(kind, owner));
+    await this.inOrder(key(kind, owner), () => this.store.delete(key(kind, owner)));
   }
 
   async removeKind(kind: SecretKind): Promise<void> {
@@ -81,9 +83,29 @@ export class Secrets implements Vault {
   async purgeExpired(now: number): Promise<number> {
     const gone = [...this.items].filter(([, it]) => it.expiresAt <= now).map(([k]) => k);
     for (const k of gone) this.items.delete(k);
-    const failed = (await Promise.allSettled(gone.map((k) => this.store.delete(k)))).find((r) => r.status === "rejected");
+    const failed = (await Promise.allSettled(gone.map((k) => this.inOrder(k, () => this.store.delete(k))))).find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
     return gone.length;
+  }
+
+  /**
+   * Runs the keychain calls on one item one after another, in the order they were made. keytar
+   * runs each call on the thread pool, so a delete issued after a set could reach the keychain
+   * first: a session stored while a revoke or logout removed it stayed there until it expired.
+   */
+  private inOrder<T>(k: string, call: () => Promise<T>): Promise<T> {
+    const before = this.calls.get(k);
+    // Nothing in flight: the call starts now, as it did before there was a queue.
+    const result = before ? before.then(call) : call();
+    const settled = result.then(
+      () => {},
+      () => {},
+    );
+    this.calls.set(k, settled);
+    void settled.then(() => {
+      if (this.calls.get(k) === settled) this.calls.delete(k);
+    });
+    return result;
   }
 
   nextExpiry(): number | null {
