@@ -1,9 +1,31 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`, run on install).
-import("../dist/cli/main.js").catch((err) => {
-  if (err && err.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes("dist/cli/main.js")) {
-    process.stderr.write("s3jit: not built yet. Run `npm run build` in the s3jit folder.\n");
-    process.exit(1);
-  }
-  throw err;
-});
+// Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`, run on install):
+// dist/bundle/main.js, esbuild's bundle of it, and dist/cli/main.js, tsc's output, where only
+// that was built.
+import module from "node:module";
+
+// V8 flags for the long-running daemon: young-generation semi-spaces capped small, so a burst of
+// requests does not leave tens of MB of heap reserved for good. The service templates (systemd
+// ExecStart, launchd ProgramArguments) pass the same flags; a `s3jit daemon` started by hand is
+// re-executed with them where Node can replace its own process (process.execve, Node 22.15+).
+const DAEMON_FLAGS = ["--max-semi-space-size=1"];
+if (process.argv[2] === "daemon" && typeof process.execve === "function" && !process.execArgv.some((a) => a.startsWith("--max-semi-space-size"))) {
+  process.execve(process.execPath, [process.execPath, ...DAEMON_FLAGS, ...process.execArgv, ...process.argv.slice(1)], process.env);
+}
+
+// Node 22.1+ keeps compiled code of the modules it loads on disk between runs (a no-op before).
+module.enableCompileCache?.();
+
+const notBuilt = (err, file) => err && err.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes(file);
+import("../dist/bundle/main.js")
+  .catch((err) => {
+    if (notBuilt(err, "dist/bundle/main.js")) return import("../dist/cli/main.js");
+    throw err;
+  })
+  .catch((err) => {
+    if (notBuilt(err, "dist/cli/main.js")) {
+      process.stderr.write("s3jit: not built yet. Run `npm run build` in the s3jit folder.\n");
+      process.exit(1);
+    }
+    throw err;
+  });

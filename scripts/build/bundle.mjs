@@ -1,0 +1,47 @@
+/**
+ * `npm run build`, second step: bundles tsc's output (dist/) into dist/bundle/ with esbuild, so
+ * `bin/s3jit.js` loads one entry file plus the one chunk its command needs (`env`, `status`,
+ * `credential-process`… each is a chunk split at its dynamic import), instead of resolving and
+ * loading a file per module. Packages stay external (loaded from node_modules as before): keytar
+ * is native, and fastify, pino and the AWS SDK load their own files at run time.
+ *
+ * A module that finds files next to itself (`new URL("../x", import.meta.url)`) keeps working:
+ * its `import.meta.url` is rewritten to the URL its unbundled file has in dist/, resolved from the
+ * chunk (all chunks sit in dist/bundle/, one level below dist/).
+ */
+import { build } from "esbuild";
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const dist = path.join(root, "dist");
+
+const keepFileUrls = {
+  name: "keep-file-urls",
+  setup(b) {
+    b.onLoad({ filter: /\/dist\/.*\.js$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      if (!text.includes("import.meta.url")) return { contents: text, loader: "js" };
+      const rel = path.relative(dist, args.path).split(path.sep).join("/");
+      const url = `new URL(${JSON.stringify(`../${rel}`)}, import.meta.url).href`;
+      return { contents: text.replaceAll("import.meta.url", url), loader: "js" };
+    });
+  },
+};
+
+// Chunk names carry a hash: last build's chunks go, so none is loaded by mistake.
+await rm(path.join(dist, "bundle"), { recursive: true, force: true });
+await build({
+  entryPoints: { main: path.join(dist, "cli", "main.js") },
+  outdir: path.join(dist, "bundle"),
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  chunkNames: "[name]-[hash]",
+  plugins: [keepFileUrls],
+  logLevel: "warning",
+});
