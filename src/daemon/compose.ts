@@ -20,7 +20,7 @@ import { MemoryStore } from "../store/memory.js";
 import { KeytarStore, probeKeychain } from "../store/keytar.js";
 import { Secrets, scheduleExpiry } from "../store/secrets.js";
 import { EndpointTokens } from "../server/tokens.js";
-import { createCredentialsServer } from "../server/credentials.js";
+import { createCredentialsServer, type CredentialSource } from "../server/credentials.js";
 import { createControlServer } from "../server/control.js";
 import { controlService } from "../control/service.js";
 import { autoLogin } from "../control/auto-login.js";
@@ -55,40 +55,30 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
 
   await refuseSecondDaemon(paths.socket);
 
-  const store = config.daemon.keychain === "memory" ? new MemoryStore() : await openKeychain();
-  const secrets = await Secrets.open(store);
-  await secrets.purgeExpired(clock.now());
-  // One timer at the next expiry (no polling): expired tokens and sessions leave the keychain.
-  const expiry = scheduleExpiry(secrets, () => clock.now(), () => {});
+  // The endpoint answers first: what it needs before its first answer is the token files and the
+  // audit log. The keychain (a read per item; slow where the OS asks), the window state and the
+  // broker come after; a request that arrives meanwhile waits for the broker (one check per
+  // request once it is there, no extra promise).
   // Under systemd (stdout is the journal) a log pipeline reading the journal gets the same JSON lines.
   const audit: Audit = fileAudit(paths.auditLog, process.env.JOURNAL_STREAM ? { mirror: (line) => void process.stdout.write(line) } : {});
-
-  const windows = new WindowState(paths.stateFile);
-  /** What the user should know about this start (shown by `status`). */
-  const warnings: string[] = [];
-  const refused = restoreWindows(() => windows.load(clock.now()), audit, log);
-  if (refused) warnings.push(refused);
-  // A window outlives neither its profile nor a narrowed max_window/hours.
-  windows.restrict((p) => config.profiles[p], clock.now());
-  if (windows.unsaved) log(`s3jit: ${windows.unsaved.message}`);
-
-  const logins = new SsoLogins({
-    api: opts.ssoApi ?? new AwsSsoApi(() => clock.now()),
-    vault: secrets,
-    clock,
-    sso: () => config.sso,
-    onLogin: (sso, ok, detail) => audit.record("login", { sso, ok, detail }),
-  });
-  const broker = new Broker({ config: () => config, clock, windows, logins, minter: opts.minter ?? new AwsMinter(), vault: secrets, audit });
-  autoLogin({ sso: () => config.sso, broker, logins, audit, canOpenBrowser: () => canOpenBrowser(process.env), openBrowser: (url) => openBrowser(url, process.env) });
   const tokens = await EndpointTokens.open(paths.tokens, Object.keys(config.profiles));
+  let broker: Broker | undefined;
+  let brokerReady!: (b: Broker) => void;
+  let brokerFailed!: (err: unknown) => void;
+  const brokerStarted = new Promise<Broker>((resolve, reject) => {
+    brokerReady = resolve;
+    brokerFailed = reject;
+  });
+  // A start that fails before the broker exists leaves no waiting request unanswered (nor an unhandled rejection).
+  brokerStarted.catch(() => {});
+  const source: CredentialSource = { credentials: (p) => (broker ? broker.credentials(p) : brokerStarted.then((b) => b.credentials(p))) };
 
   let endpointPort = 0;
   const serves = serveAudit(audit, (clientPort) => findPeer(clientPort, endpointPort));
   // Refusals as bounded summaries: no request rate can rotate the trail out of the log (issue 15).
   const refusals = refusalAudit(audit, { clock, timers: systemTimers });
   const credentials = await createCredentialsServer({
-    source: broker,
+    source,
     tokens,
     port: config.daemon.port,
     events: {
@@ -96,7 +86,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       refused: (profile, code, peer) => refusals.refused(profile, code, peer),
     },
     connections: { onClose: (clientPort) => serves.closed(clientPort) },
-  }).catch((err: NodeJS.ErrnoException) => {
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    await audit.flush();
     if (err.code !== "EADDRINUSE") throw err;
     throw new S3jitError(
       "PortInUse",
@@ -105,51 +96,91 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   });
   endpointPort = credentials.port;
 
-  const api = controlService({
-    config: () => config,
-    broker,
-    logins,
-    tokens,
-    windows,
-    audit,
-    clock,
-    url: (profile) => credentials.url(profile),
-    daemon: { pid: process.pid, version: VERSION, port: credentials.port, startedAt: clock.now(), warnings },
-    owner: userInfo().username,
-  });
-  const control = await createControlServer(api, paths.socket);
-  writeFileSync(paths.pidFile, String(process.pid), { mode: 0o600 });
+  // Everything after the endpoint listens: a failure closes it again, so the process can exit.
+  try {
+    return await behindTheEndpoint();
+  } catch (err) {
+    brokerFailed(err);
+    await credentials.close();
+    refusals.flush();
+    await audit.flush();
+    throw err;
+  }
 
-  broker.resume();
-  audit.record("start", { pid: process.pid, version: VERSION, port: credentials.port, config: configFile });
-  log(`s3jit ${VERSION}: serving credentials on 127.0.0.1:${credentials.port}, control socket ${paths.socket}`);
+  async function behindTheEndpoint(): Promise<RunningDaemon> {
+    const store = config.daemon.keychain === "memory" ? new MemoryStore() : await openKeychain();
+    const secrets = await Secrets.open(store);
+    await secrets.purgeExpired(clock.now());
+    // One timer at the next expiry (no polling): expired tokens and sessions leave the keychain.
+    const expiry = scheduleExpiry(secrets, () => clock.now(), () => {});
 
-  return {
-    port: credentials.port,
-    reload: () =>
-      reloadConfig({
-        configFile,
-        load: loadConfig,
-        current: () => config,
-        swap: (next) => (config = next),
-        clock,
-        windows,
-        tokens,
-        broker,
-        audit,
-        log,
-      }),
-    async stop() {
-      broker.close();
-      expiry.stop();
-      await Promise.allSettled([credentials.close(), control.close()]);
-      await serves.settle();
-      windows.flush();
-      refusals.flush();
-      audit.record("stop", { pid: process.pid });
-      await audit.flush();
-    },
-  };
+    const windows = new WindowState(paths.stateFile);
+    /** What the user should know about this start (shown by `status`). */
+    const warnings: string[] = [];
+    const refused = restoreWindows(() => windows.load(clock.now()), audit, log);
+    if (refused) warnings.push(refused);
+    // A window outlives neither its profile nor a narrowed max_window/hours.
+    windows.restrict((p) => config.profiles[p], clock.now());
+    if (windows.unsaved) log(`s3jit: ${windows.unsaved.message}`);
+
+    const logins = new SsoLogins({
+      api: opts.ssoApi ?? new AwsSsoApi(() => clock.now()),
+      vault: secrets,
+      clock,
+      sso: () => config.sso,
+      onLogin: (sso, ok, detail) => audit.record("login", { sso, ok, detail }),
+    });
+    const running = new Broker({ config: () => config, clock, windows, logins, minter: opts.minter ?? new AwsMinter(), vault: secrets, audit });
+    broker = running;
+    brokerReady(running);
+    autoLogin({ sso: () => config.sso, broker: running, logins, audit, canOpenBrowser: () => canOpenBrowser(process.env), openBrowser: (url) => openBrowser(url, process.env) });
+
+    const api = controlService({
+      config: () => config,
+      broker: running,
+      logins,
+      tokens,
+      windows,
+      audit,
+      clock,
+      url: (profile) => credentials.url(profile),
+      daemon: { pid: process.pid, version: VERSION, port: credentials.port, startedAt: clock.now(), warnings },
+      owner: userInfo().username,
+    });
+    const control = await createControlServer(api, paths.socket);
+    writeFileSync(paths.pidFile, String(process.pid), { mode: 0o600 });
+
+    running.resume();
+    audit.record("start", { pid: process.pid, version: VERSION, port: credentials.port, config: configFile });
+    log(`s3jit ${VERSION}: serving credentials on 127.0.0.1:${credentials.port}, control socket ${paths.socket}`);
+
+    return {
+      port: credentials.port,
+      reload: () =>
+        reloadConfig({
+          configFile,
+          load: loadConfig,
+          current: () => config,
+          swap: (next) => (config = next),
+          clock,
+          windows,
+          tokens,
+          broker: running,
+          audit,
+          log,
+        }),
+      async stop() {
+        running.close();
+        expiry.stop();
+        await Promise.allSettled([credentials.close(), control.close()]);
+        await serves.settle();
+        windows.flush();
+        refusals.flush();
+        audit.record("stop", { pid: process.pid });
+        await audit.flush();
+      },
+    };
+  }
 
   async function openKeychain() {
     // One service name per daemon; a second s3jit user setup (or a test) can name its own.
