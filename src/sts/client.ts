@@ -15,6 +15,7 @@ type StsClient = InstanceType<StsModule["STSClient"]>;
  */
 export class StsClients {
   private readonly caller = new AsyncLocalStorage<AwsCredentials>();
+  private inFlight = 0;
   private readonly clients = new RegionalClients<StsModule, StsClient>(
     () => import("@aws-sdk/client-sts"),
     (mod, region) => new mod.STSClient({ region, credentials: this.callerCredentials() }),
@@ -23,7 +24,15 @@ export class StsClients {
   /** Runs `fn` with the region's client, signing its calls with `base`; errors come back translated. */
   async call<T>(region: string, base: AwsCredentials, fn: (mod: StsModule, client: StsClient) => Promise<T>): Promise<T> {
     const { mod, client } = await this.clients.get(region);
-    return call(() => this.caller.run(base, () => fn(mod, client)), fromSts);
+    this.inFlight++;
+    try {
+      return await call(() => this.caller.run(base, () => fn(mod, client)), fromSts);
+    } finally {
+      // Before Node 24, a storage once run keeps a promise hook on every promise the process makes
+      // (the endpoint's cached path included: about twice the cost per promise). Disabled between
+      // calls; the next run() enables it again.
+      if (--this.inFlight === 0) this.caller.disable();
+    }
   }
 
   destroy(): void {
