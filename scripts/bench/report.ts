@@ -51,6 +51,16 @@ export interface Results {
     statusMedianMs: number;
     statusRunsMs: number[];
     nodeBareMedianMs: number;
+    /** Issue 16: RSS after login, the first mint and 20k requests. */
+    rssAfter20kMb: number | null;
+    /** spawn → the credentials endpoint answered (median of the starts). */
+    startToEndpointMs: number;
+    startToEndpointRunsMs: number[];
+    /** `node -e 0`, run between the starts. */
+    nodeBareAtStartsMedianMs: number;
+    /** Medians of interleaved rounds: node (-e 0), env, credential-process, status. */
+    cliMedianMs: Record<string, number>;
+    cliRunsMs: Record<string, number[]>;
   };
   goals?: GoalRow[];
 }
@@ -106,6 +116,41 @@ export function goalRows(r: Results): GoalRow[] {
   });
   rows.push({ figure: "start-to-ready (spawn → control socket answers, median)", measured: `${f(fp.startToReadyMs, 0)} ms`, goal: "≤ 500 ms", met: fp.startToReadyMs <= 500 });
   rows.push({ figure: "`s3jit status` wall time (median)", measured: `${f(fp.statusMedianMs, 0)} ms (node -e 0: ${f(fp.nodeBareMedianMs, 0)} ms)`, goal: "≤ 200 ms", met: fp.statusMedianMs <= 200 });
+  return [...rows, ...issue16Rows(r)];
+}
+
+/** Issue 16's figures and goals ("light enough to forget it is running"). */
+function issue16Rows(r: Results): GoalRow[] {
+  const rows: GoalRow[] = [];
+  const at32 = r.cached.find((l) => l.connections === 32);
+  const ours = at32?.servers["s3jit"];
+  const bare = at32?.servers["node:http"];
+  if (ours && bare) {
+    const ratio = ours.rps / bare.rps;
+    rows.push({ figure: "[16] cached path, 32 conn: s3jit / node:http req/s", measured: `${ratio.toFixed(2)}×`, goal: "≥ 0.80×", met: ratio >= 0.8 });
+    const limit = 1.5 * bare.p99Ms + 1;
+    rows.push({ figure: "[16] cached path p99, 32 conn", measured: `${f(ours.p99Ms, 2)} ms (node:http ${f(bare.p99Ms, 2)} ms)`, goal: `≤ 1.5 × bare + 1 = ${f(limit, 2)} ms`, met: ours.p99Ms <= limit });
+  }
+  const fp = r.footprint;
+  if (fp.rssAfter20kMb !== undefined) {
+    rows.push({ figure: "[16] RSS after login, a mint and 20k requests", measured: `${f(fp.rssAfter20kMb)} MB`, goal: "≤ 60 MB", met: fp.rssAfter20kMb === null ? null : fp.rssAfter20kMb <= 60 });
+  }
+  const cli = fp.cliMedianMs;
+  if (cli?.node !== undefined) {
+    for (const name of ["env", "credential-process", "status"]) {
+      const over = cli[name]! - cli.node;
+      rows.push({ figure: `[16] \`s3jit ${name}\` over \`node -e 0\` (medians)`, measured: `+${f(over, 0)} ms (${f(cli[name], 0)} / ${f(cli.node, 0)})`, goal: "≤ +40 ms", met: over <= 40 });
+    }
+  }
+  if (fp.startToEndpointMs !== undefined) {
+    const over = fp.startToEndpointMs - fp.nodeBareAtStartsMedianMs;
+    rows.push({
+      figure: "[16] start → endpoint answers (median), over node -e 0",
+      measured: `${f(fp.startToEndpointMs, 0)} ms (+${f(over, 0)} over ${f(fp.nodeBareAtStartsMedianMs, 0)})`,
+      goal: "≤ node -e 0 + 250 ms",
+      met: over <= 250,
+    });
+  }
   return rows;
 }
 
