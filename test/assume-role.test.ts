@@ -1,19 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchCredentials, startStack, type Stack } from "./helpers/stack.js";
 import { SANDBOX_USER } from "./sandbox/context.js";
+import { profileToml, ROLE_ARN } from "./helpers/config.js";
 
-const ASSUME_ROLE_PROFILE = `
-[profile audit]
-sso = "corp"
-account_id = "123456789012"
-sso_role = "S3JitBase"
-role_arn = "arn:aws:iam::123456789012:role/s3-readonly-jit"
-region = "eu-west-1"
-scope = ["audit-logs/2026/"]
-window = "5m"
-max_window = "1h"
-session_ttl = "1h"
-`.replace("[profile audit]", "[profile.audit]");
+const ASSUME_ROLE_PROFILE = profileToml("audit", {
+  role_arn: ROLE_ARN,
+  scope: ["audit-logs/2026/"],
+  window: "5m",
+  max_window: "1h",
+  session_ttl: "1h",
+});
 
 describe("assume-role mode: role chaining's 15-minute minimum never outlives a 5-minute window", () => {
   let stack: Stack;
@@ -42,7 +38,7 @@ describe("assume-role mode: role chaining's 15-minute minimum never outlives a 5
     expect(calls).toHaveLength(1);
     expect(stack.sandbox.count("GetScopedCredentials")).toBe(0);
     const p = calls[0]!.params;
-    expect(p.RoleArn).toBe("arn:aws:iam::123456789012:role/s3-readonly-jit");
+    expect(p.RoleArn).toBe(ROLE_ARN);
     expect(p.DurationSeconds).toBe("900");
     // CloudTrail names the person who logged in (GetCallerIdentity on the SSO role credentials).
     expect(p.RoleSessionName).toBe(SANDBOX_USER);

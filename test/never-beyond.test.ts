@@ -13,6 +13,7 @@ import { WindowBook } from "../src/windows/windows.js";
 import { MintPendingError, WindowClosedError } from "../src/errors.js";
 import { startSandbox, type Sandbox } from "./sandbox/server.js";
 import { propertySeed } from "./helpers/seed.js";
+import { profileToml, ROLE_ARN, SSO_TOML } from "./helpers/config.js";
 
 /**
  * "Never beyond the window" as properties: the real broker, SSO and STS clients against the
@@ -21,30 +22,8 @@ import { propertySeed } from "./helpers/seed.js";
  */
 const RUNS = 60;
 
-const CONFIG = `
-[sso.corp]
-start_url = "https://corp.awsapps.com/start"
-region = "eu-west-1"
-
-[profile.scoped]
-sso = "corp"
-account_id = "123456789012"
-sso_role = "S3JitBase"
-region = "eu-west-1"
-scope = ["audit-logs/2026/"]
-max_window = "8h"
-session_ttl = "1h"
-
-[profile.chained]
-sso = "corp"
-account_id = "123456789012"
-sso_role = "S3JitBase"
-role_arn = "arn:aws:iam::123456789012:role/s3-readonly-jit"
-region = "eu-west-1"
-scope = ["audit-logs/2026/"]
-max_window = "8h"
-session_ttl = "1h"
-`;
+const KEYS = { scope: ["audit-logs/2026/"], max_window: "8h", session_ttl: "1h" };
+const CONFIG = SSO_TOML + profileToml("scoped", KEYS) + profileToml("chained", { role_arn: ROLE_ARN, ...KEYS });
 
 describe("never beyond the window (properties over random windows and request times)", () => {
   const clock = new ManualClock(Date.now());

@@ -7,7 +7,8 @@ import { startDaemon, type RunningDaemon } from "../src/daemon/compose.js";
 import { controlClient } from "../src/control/client.js";
 import type { EnvInfo, StatusReport } from "../src/control/contract.js";
 import { startSandbox, type Sandbox } from "./sandbox/server.js";
-import { fetchCredentials, PROFILE_TOML, xdgEnv } from "./helpers/stack.js";
+import { fetchCredentials, xdgEnv } from "./helpers/stack.js";
+import { configToml, PROFILE_TOML } from "./helpers/config.js";
 
 /**
  * The daemon in this process with a clock the test moves (the sandbox shares it), so "21 minutes
@@ -32,7 +33,7 @@ describe("scenario: grant 20 m → credentials → clock +21 m → refused, cach
     });
     mkdirSync(path.join(dir, "run"), { recursive: true, mode: 0o700 });
     const configFile = path.join(dir, "config.toml");
-    writeFileSync(configFile, `[daemon]\nport = 0\nkeychain = "memory"\n[sso.corp]\nstart_url = "https://corp.awsapps.com/start"\nregion = "eu-west-1"\n${PROFILE_TOML}`);
+    writeFileSync(configFile, configToml({ profiles: PROFILE_TOML }));
     daemon = await startDaemon({ configFile, clock, log: (l) => logLines.push(l) });
   });
 

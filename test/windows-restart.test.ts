@@ -2,22 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { startStack, type Stack } from "./helpers/stack.js";
+import { profileToml } from "./helpers/config.js";
 
 const status = async (stack: Stack) => JSON.parse((await stack.cli(["status", "--json"])).stdout) as {
   daemon: { warnings: string[] };
   profiles: Record<string, { window: { end: string; reason: string } | null }>;
 };
 
-const SHORT = `
-[profile.short]
-sso = "corp"
-account_id = "123456789012"
-sso_role = "S3JitBase"
-region = "eu-west-1"
-scope = ["reports"]
-window = "2s"
-max_window = "1h"
-`;
+const SHORT = profileToml("short", { scope: ["reports"], window: "2s", max_window: "1h" });
 
 describe("windows across daemon restarts", () => {
   let stack: Stack;

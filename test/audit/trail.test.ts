@@ -9,7 +9,7 @@ import { run as auditCommand } from "../../src/cli/audit.js";
 import { auditFiles } from "../../src/audit/audit.js";
 import type { EnvInfo, StatusReport } from "../../src/control/contract.js";
 import { startSandbox, type Sandbox } from "../sandbox/server.js";
-import { PROFILE_TOML } from "../helpers/stack.js";
+import { configToml, PROFILE_TOML, profileToml, ROLE_ARN } from "../helpers/config.js";
 
 /**
  * The whole audit trail of one day's work, with the daemon in this process and a clock the test
@@ -18,19 +18,14 @@ import { PROFILE_TOML } from "../helpers/stack.js";
  * Every event carries the fields issue 3 lists, and no secret the sandbox issued nor any endpoint
  * token appears anywhere in the log. This file owns process.env while it runs.
  */
-const CHAINED_TOML = `
-[profile.chained]
-sso = "corp"
-account_id = "123456789012"
-sso_role = "S3JitBase"
-role_arn = "arn:aws:iam::123456789012:role/s3-readonly-jit"
-source_identity = true
-region = "eu-west-1"
-scope = ["reports"]
-window = "30m"
-max_window = "2h"
-session_ttl = "1h"
-`;
+const CHAINED_TOML = profileToml("chained", {
+  role_arn: ROLE_ARN,
+  source_identity: true,
+  scope: ["reports"],
+  window: "30m",
+  max_window: "2h",
+  session_ttl: "1h",
+});
 
 type Line = Record<string, unknown> & { event: string; time: string; profile?: string; peer?: Record<string, unknown> };
 
@@ -71,7 +66,7 @@ describe("audit trail of a full scenario", () => {
     });
     mkdirSync(path.join(dir, "run"), { recursive: true, mode: 0o700 });
     const configFile = path.join(dir, "config.toml");
-    writeFileSync(configFile, `[daemon]\nport = 0\nkeychain = "memory"\n[sso.corp]\nstart_url = "https://corp.awsapps.com/start"\nregion = "eu-west-1"\n${PROFILE_TOML}${CHAINED_TOML}`);
+    writeFileSync(configFile, configToml({ profiles: PROFILE_TOML + CHAINED_TOML }));
     daemon = await startDaemon({ configFile, clock, log: (l) => daemonOutput.push(l) });
 
     const c = client();

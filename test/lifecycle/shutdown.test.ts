@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROFILE_TOML, startStack, type Stack } from "../helpers/stack.js";
+import { startStack, type Stack } from "../helpers/stack.js";
+import { AUDIT, profileToml } from "../helpers/config.js";
 import { auditEvents, socketOf, subscribe, waitFor } from "./control.js";
 
 describe("graceful stop", () => {
@@ -15,7 +16,7 @@ describe("graceful stop", () => {
   beforeAll(async () => {
     // on-demand: the request itself opens the window, so its window-opened event says the
     // request has reached the daemon and is waiting on the mint.
-    stack = await startStack({ profileToml: PROFILE_TOML.replace('window = "30m"', 'window = "30m"\ngrant = "on-demand"') });
+    stack = await startStack({ profileToml: profileToml("audit", { ...AUDIT, grant: "on-demand" }) });
     expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { ConfigError } from "../../src/errors.js";
 import { MAX_POLICY_CHARS, buildSessionPolicy, policySize } from "../../src/policy/build.js";
+import { profileToml, SSO_TOML } from "../helpers/config.js";
 
 /**
  * For any scope a user can write — keys in any script included — the config either loads and
@@ -25,11 +26,7 @@ const region = fc.constantFrom("eu-west-1", "cn-north-1", "us-gov-west-1");
 function configText(scope: string[], region: string, withKey: boolean): string {
   const partition = region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
   const key = `arn:${partition}:kms:${region}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-  return (
-    `[sso.corp]\nstart_url = "https://corp.awsapps.com/start"\nregion = "eu-west-1"\n\n[profile.p]\nsso = "corp"\naccount_id = "123456789012"\n` +
-    `sso_role = "S3JitBase"\nregion = "${region}"\nscope = [${scope.map((s) => JSON.stringify(s)).join(", ")}]\n` +
-    (withKey ? `kms_keys = ["${key}"]\n` : "")
-  );
+  return SSO_TOML + profileToml("p", { region, scope, kms_keys: withKey ? [key] : undefined });
 }
 
 describe("random scopes, keys in any script", () => {

@@ -14,6 +14,7 @@ import { WindowClosedError } from "../../src/errors.js";
 import { PARENT_MARGIN_MS } from "../../src/sts/rules.js";
 import { startSandbox, type Sandbox } from "../sandbox/server.js";
 import { propertySeed } from "../helpers/seed.js";
+import { profileToml, SSO_TOML } from "../helpers/config.js";
 
 /**
  * Background refresh while a window goes on, as a property: the real broker, SSO and STS clients
@@ -33,23 +34,7 @@ const TTLS = ["20m", "30m", "1h", "2h"] as const;
 const TTL_MS: Record<(typeof TTLS)[number], number> = { "20m": 20 * MINUTE, "30m": 30 * MINUTE, "1h": 60 * MINUTE, "2h": 120 * MINUTE };
 
 const configFor = (ttl: string) =>
-  parseConfig(
-    `
-[sso.corp]
-start_url = "https://corp.awsapps.com/start"
-region = "eu-west-1"
-
-[profile.scoped]
-sso = "corp"
-account_id = "123456789012"
-sso_role = "S3JitBase"
-region = "eu-west-1"
-scope = ["audit-logs/2026/"]
-max_window = "8h"
-session_ttl = "${ttl}"
-`,
-    "/test/config.toml",
-  );
+  parseConfig(SSO_TOML + profileToml("scoped", { scope: ["audit-logs/2026/"], max_window: "8h", session_ttl: ttl }), "/test/config.toml");
 
 const MINTS = new Set(["GetScopedCredentials", "AssumeRole"]);
 

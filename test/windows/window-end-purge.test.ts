@@ -11,7 +11,7 @@ import { AwsMinter } from "../../src/sts/mint.js";
 import { WindowBook } from "../../src/windows/windows.js";
 import { WindowClosedError } from "../../src/errors.js";
 import { startSandbox, type Sandbox } from "../sandbox/server.js";
-import { PROFILE_TOML } from "../helpers/stack.js";
+import { PROFILE_TOML, SSO_TOML } from "../helpers/config.js";
 
 /**
  * A laptop that slept through the window's end: the broker's end-of-window timer (20 minutes away,
@@ -20,7 +20,7 @@ import { PROFILE_TOML } from "../helpers/stack.js";
  */
 describe("window's end without its timer: the refusal purges", () => {
   const clock = new ManualClock(Date.now());
-  const config = parseConfig(`[sso.corp]\nstart_url = "https://corp.awsapps.com/start"\nregion = "eu-west-1"\n${PROFILE_TOML}`, "/test/config.toml");
+  const config = parseConfig(SSO_TOML + PROFILE_TOML, "/test/config.toml");
   let sandbox: Sandbox;
   let store: MemoryStore;
   let secrets: Secrets;
