@@ -13,11 +13,11 @@ const MODULES = {
     // The server is built in beforeAll: its set-up code counts as static, and is run, not ignored.
     runStatic: true,
     mutate: ["src/server/credentials.ts", "src/server/tokens.ts"],
-    tests: ["src/server/credentials.test.ts", "src/server/tokens.test.ts", "test/mutation-kills/endpoint*.test.ts"],
+    tests: ["src/server/credentials*.test.ts", "src/server/tokens*.test.ts", "test/mutation-kills/endpoint*.test.ts"],
   },
   sso: { mutate: ["src/sso/**/*.ts"], tests: ["src/sso/**/*.test.ts", "test/sso/**/*.test.ts", "test/mutation-kills/sso*.test.ts"] },
   // keytar.ts is left out: its tests need a Secret Service (D-Bus keyring) and spawn one.
-  store: { mutate: ["src/store/**/*.ts", "!src/store/keytar.ts"], tests: ["src/store/secrets.test.ts", "src/store/secret-store.test.ts", "test/mutation-kills/store*.test.ts"] },
+  store: { mutate: ["src/store/**/*.ts", "!src/store/keytar.ts"], tests: ["src/store/secret*.test.ts", "test/mutation-kills/store*.test.ts"] },
   audit: { mutate: ["src/audit/audit.ts"], tests: ["src/audit/audit.test.ts"], runStatic: true },
 };
 
