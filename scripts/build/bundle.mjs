@@ -2,8 +2,10 @@
  * `npm run build`, second step: bundles tsc's output (dist/) into dist/bundle/ with esbuild, so
  * `bin/s3jit.js` loads one entry file plus the one chunk its command needs (`env`, `status`,
  * `credential-process`… each is a chunk split at its dynamic import), instead of resolving and
- * loading a file per module. Packages stay external (loaded from node_modules as before): keytar
- * is native, and fastify, pino and the AWS SDK load their own files at run time.
+ * loading a file per module. The daemon's packages (fastify and its ~160 files, pino, smol-toml,
+ * env-paths) are bundled in too; keytar (native) and the AWS SDK (loaded on first use, after the
+ * endpoint answers) stay in node_modules. CommonJS packages in an ES module bundle reach Node's
+ * builtins through a real `require` (the banner).
  *
  * A module that finds files next to itself (`new URL("../x", import.meta.url)`) keeps working:
  * its `import.meta.url` is rewritten to the URL its unbundled file has in dist/, resolved from the
@@ -40,7 +42,8 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  packages: "external",
+  external: ["@github/keytar", "@aws-sdk/*"],
+  banner: { js: 'import { createRequire as __s3jitCreateRequire } from "node:module"; const require = __s3jitCreateRequire(import.meta.url);' },
   chunkNames: "[name]-[hash]",
   plugins: [keepFileUrls],
   logLevel: "warning",
