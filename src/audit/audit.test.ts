@@ -25,7 +25,6 @@ describe("audit log", () => {
     const audit = fileAudit(file, { maxBytes: 2000, keep: 3 });
     for (let i = 0; i < 200; i++) audit.record("serve", { profile: "audit", n: i });
     await audit.flush();
-    await new Promise((r) => setTimeout(r, 50));
     const files = auditFiles(file);
     expect(files.map((f) => path.basename(f))).toEqual(["audit.log.3", "audit.log.2", "audit.log.1", "audit.log"]);
     expect(existsSync(`${file}.4`)).toBe(false);
