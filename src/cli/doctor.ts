@@ -7,6 +7,7 @@ import type { EnvInfo, StatusReport } from "../control/contract.js";
 import { VERSION } from "../version.js";
 import { awsCliCheck, botocoreCheck } from "./doctor-tools.js";
 import { EXIT, paint, type Deps } from "./io.js";
+import { terminalText } from "./safe-text.js";
 
 export interface DoctorInput {
   json: boolean;
@@ -87,9 +88,10 @@ export async function run(input: DoctorInput, deps: Deps & { probeKeychain?: () 
   const ok = checks.every((c) => c.ok);
   if (input.json) deps.io.out(JSON.stringify({ ok, checks }, null, 2));
   else {
+    // Names, details and fixes quote configs, files and the environment: escaped (safe-text.ts).
     for (const c of checks) {
-      deps.io.out(`${!c.ok ? paint(deps.io, 31, "FAIL") : c.warn ? paint(deps.io, 33, "warn") : paint(deps.io, 32, "ok  ")} ${c.name}: ${c.detail}`);
-      if ((!c.ok || c.warn) && c.fix) deps.io.out(`     fix: ${c.fix}`);
+      deps.io.out(`${!c.ok ? paint(deps.io, 31, "FAIL") : c.warn ? paint(deps.io, 33, "warn") : paint(deps.io, 32, "ok  ")} ${terminalText(c.name)}: ${terminalText(c.detail)}`);
+      if ((!c.ok || c.warn) && c.fix) deps.io.out(`     fix: ${terminalText(c.fix)}`);
     }
   }
   return ok ? EXIT.ok : EXIT.failure;

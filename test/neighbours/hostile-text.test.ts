@@ -5,6 +5,8 @@ import { reasonProblem } from "../../src/control/reason.js";
 import { human as auditLine } from "../../src/cli/audit.js";
 import { human as statusText } from "../../src/cli/status.js";
 import { run as grant } from "../../src/cli/grant.js";
+import { run as doctor } from "../../src/cli/doctor.js";
+import { DaemonNotRunningError } from "../../src/errors.js";
 import { waybar, xbar } from "../../src/cli/tray-formats.js";
 import { UsageError } from "../../src/errors.js";
 import type { Io } from "../../src/cli/io.js";
@@ -91,6 +93,16 @@ describe("hostile text on terminals and in tray menus", () => {
     const client = { socketPath: "", get: async () => ({}), post: async () => ((posted = true), {}) } as unknown as ControlClient;
     await expect(grant({ profile: "audit", reason }, { io, client })).rejects.toBeInstanceOf(UsageError);
     expect(posted).toBe(false);
+  });
+
+  it("doctor: a config path with escape sequences is shown escaped", async () => {
+    const out: string[] = [];
+    const client = { socketPath: "/nonexistent", get: async () => Promise.reject(new DaemonNotRunningError("/nonexistent")), post: async () => ({}) } as unknown as ControlClient;
+    const printed: Io = { out: (t) => out.push(t), err: (t) => out.push(t), color: false, env: {} };
+    await doctor({ json: false, configFile: "/nonexistent/\x1b]0;owned\x07\x1b[2J.toml" }, { io: printed, client, probeKeychain: async () => {} });
+    const text = out.join("\n");
+    expect(text).toContain("\\x1b]0;owned\\x07");
+    expect(text).not.toMatch(CONTROL);
   });
 
   it("grant --reason: one line of printable text passes, non-Latin scripts included", () => {
