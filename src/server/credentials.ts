@@ -6,7 +6,7 @@ import type { Session } from "../types.js";
 import { errorBody, MALFORMED, METHOD_NOT_ALLOWED, NOT_FOUND, rateLimited, REQUEST_REFUSED, toHttp, UNAUTHORIZED, type HttpError } from "./errors.js";
 import { isProfileName } from "./profile-name.js";
 import { enforceHeaderDeadline } from "./header-deadline.js";
-import { guardConnections, type ConnectionGuardOptions } from "./connection-guard.js";
+import { guardConnections, LISTEN_BACKLOG, type ConnectionGuardOptions } from "./connection-guard.js";
 import { RefusalLimiter, type RefusalLimiterOptions } from "./ratelimit.js";
 
 /** Where credentials come from (the broker); throws S3jitError subclasses to refuse. */
@@ -237,7 +237,7 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
     handler: async () => undefined,
   });
 
-  await app.listen({ host: "127.0.0.1", port: deps.port });
+  await app.listen({ host: "127.0.0.1", port: deps.port, backlog: LISTEN_BACKLOG });
   const address = app.server.address();
   if (address === null || typeof address === "string") throw new Error("the credentials endpoint has no TCP address");
   const port = address.port;

@@ -85,13 +85,20 @@ describe("the endpoint stays available while a neighbour holds sockets", () => {
     expect(answer.status).toBe(200);
   });
 
-  it("closes a kept-alive connection after a refused answer, and one that presents no token by its deadline", async () => {
-    const { port } = await endpoint({ untrustedMs: 200, sweepEveryMs: 50 });
-    const [refused] = await hold(port, 1, `GET /v1/credentials/dev HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: wrong\r\n\r\n`);
+  it("reads nothing more from a connection after its refused answer, and closes one that presents no token by its deadline", async () => {
+    const { port } = await endpoint({ untrustedMs: 100, sweepEveryMs: 20 });
+    const refusedRequest = `GET /v1/credentials/dev HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: wrong\r\n\r\n`;
+    const [refused] = await hold(port, 1, refusedRequest);
+    const answers: string[] = [];
+    refused!.on("data", (d: Buffer) => answers.push(...(d.toString().match(/^HTTP\/1\.1 \d+/gm) ?? [])));
+    await new Promise<void>((r) => refused!.once("data", () => r()));
+    // The same refused request again, and then the right token: neither is read any more.
+    refused!.write(refusedRequest);
+    refused!.write(`GET /v1/credentials/dev HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${TOKEN}\r\n\r\n`);
     const [silent] = await hold(port, 1);
     await closed(refused!);
     await closed(silent!);
-    expect(refused!.destroyed && silent!.destroyed).toBe(true);
+    expect(answers).toEqual(["HTTP/1.1 401"]);
   });
 
   it("keeps the token holder's kept-alive connection while untrusted ones come and go beyond the cap", async () => {
