@@ -180,6 +180,8 @@ describe("credentials endpoint", () => {
     expect((await get("dev", { ...auth("dev"), host: `localhost:${port}` })).status).toBe(200);
     expect((await request(port, "/v1/credentials/dev?x=1", auth("dev"))).status).toBe(200);
     expect((await get("dev", { ...auth("dev"), "sec-fetch-mode": "cors" })).status).toBe(200);
+    // Other four-letter headers are not a second Host.
+    expect((await get("dev", { ...auth("dev"), from: "me@example.com", date: "Mon, 23 Nov 2026 10:00:00 GMT" })).status).toBe(200);
     const viaFetch = await fetch(server.url("dev"), { headers: auth("dev") });
     expect(viaFetch.status).toBe(200);
     expect(viaFetch.headers.get("access-control-allow-origin")).toBeNull();
