@@ -18,6 +18,8 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
   let sandbox: Sandbox;
   let clock: ManualClock;
   let sleeps: number[];
+  /** Runs as the poller starts its n-th wait (1-based): where a test approves the code. */
+  let onSleep: (n: number) => void;
   let logins: SsoLogins;
   const saved = { oidc: process.env.AWS_ENDPOINT_URL_SSO_OIDC, sso: process.env.AWS_ENDPOINT_URL_SSO };
 
@@ -27,6 +29,7 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
     process.env.AWS_ENDPOINT_URL_SSO_OIDC = sandbox.url;
     process.env.AWS_ENDPOINT_URL_SSO = sandbox.url;
     sleeps = [];
+    onSleep = () => {};
     const sso = { corp: { ...SSO.corp!, scopes: opts.scopes ?? ["sso:account:access"] } };
     logins = new SsoLogins({
       api: new AwsSsoApi(() => clock.now()),
@@ -36,6 +39,7 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
       // Time passes only when the test says so; record what the poller asked to wait.
       sleep: async (ms) => {
         sleeps.push(ms);
+        onSleep(sleeps.length);
         clock.advance(ms);
       },
     });
@@ -51,17 +55,23 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
 
   it("device flow: polls while pending, succeeds once approved, registers with sso:account:access", async () => {
     await setup();
+    // Two polls see "pending"; the code is approved during the second wait (set before the
+    // login starts, so no poll can run ahead of it).
+    let code = "";
+    onSleep = (n) => {
+      if (n === 2) sandbox.approve(code);
+    };
     const prompt = await logins.startLogin("corp");
+    code = prompt.userCode!;
     expect(prompt.userCode).toBeTruthy();
     expect(prompt.url).toContain("http");
     expect(prompt.flow).toBe("device");
     // A second caller joins the same flow: one code, one browser tab.
     expect((await logins.startLogin("corp")).userCode).toBe(prompt.userCode);
-    // Let a few polls see "pending", then approve.
-    while (sandbox.count("CreateToken") < 3) await new Promise((r) => setTimeout(r, 10));
-    sandbox.approve(prompt.userCode!);
     const st = await logins.waitLogin("corp");
     expect(st.loggedIn).toBe(true);
+    expect(sandbox.count("CreateToken")).toBe(3);
+    expect(sleeps).toEqual([SANDBOX_POLL_INTERVAL_MS, SANDBOX_POLL_INTERVAL_MS]);
     expect(sandbox.count("RegisterClient")).toBe(1);
     expect(sandbox.count("StartDeviceAuthorization")).toBe(1);
     const reg = sandbox.requests.find((r) => r.action === "RegisterClient")!;
@@ -72,14 +82,17 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
   it("device flow: SlowDown grows the interval by 5 seconds for later polls", async () => {
     await setup();
     sandbox.inject({ action: "CreateToken", status: 400, code: "SlowDownException", times: 1 });
-    const prompt = await logins.startLogin("corp");
-    while (sandbox.count("CreateToken") < 2) await new Promise((r) => setTimeout(r, 10));
-    sandbox.approve(prompt.userCode!);
+    // Poll 1 answers SlowDown, poll 2 pending; approved during the second wait, poll 3 succeeds.
+    let code = "";
+    onSleep = (n) => {
+      if (n === 2) sandbox.approve(code);
+    };
+    code = (await logins.startLogin("corp")).userCode!;
     await logins.waitLogin("corp");
-    // The sandbox's device codes ask for 1 s; the first poll answered SlowDown, so every wait
-    // after it is 1 s + 5 s. (device-login.test.ts checks the growth with other intervals.)
-    expect(sleeps.length).toBeGreaterThanOrEqual(1);
-    expect(sleeps).toEqual(sleeps.map(() => SANDBOX_POLL_INTERVAL_MS + 5000));
+    // The sandbox's device codes ask for 1 s: every wait after the SlowDown is 1 s + 5 s.
+    // (device-login.test.ts checks the growth with other intervals.)
+    expect(sandbox.count("CreateToken")).toBe(3);
+    expect(sleeps).toEqual([SANDBOX_POLL_INTERVAL_MS + 5000, SANDBOX_POLL_INTERVAL_MS + 5000]);
   });
 
   it("device flow: an unapproved code expires and the login fails with what to do", async () => {
