@@ -46,6 +46,8 @@ export default {
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   tempDirName: ".stryker-tmp",
+  // Not into the sandbox: another run's temp folder (two modules side by side) or the reports.
+  ignorePatterns: [".stryker-tmp*", "reports"],
   cleanTempDir: "always",
   thresholds: { high: 90, low: 85, break: null },
 };
