@@ -159,6 +159,26 @@ describe("buildSessionPolicy's statements", () => {
   });
 });
 
+describe("STS's 2048 characters, exactly", () => {
+  /** A scope whose policy is exactly `n` characters (bucket name and prefix lengths varied). */
+  function scopeOfLength(n: number) {
+    for (let b = 3; b <= 63; b++) {
+      for (let p = 1; p <= 400; p++) {
+        const scope = [{ bucket: "b".repeat(b), prefix: `${"p".repeat(p)}/` }];
+        const size = policySize({ scope, region: "eu-west-1" }).chars;
+        if (size === n) return scope;
+        if (size > n) break;
+      }
+    }
+    throw new Error(`no scope of ${n} characters`);
+  }
+
+  it("a policy of exactly 2048 characters is built; 2049 is too large", () => {
+    expect(buildSessionPolicy({ scope: scopeOfLength(2048), region: "eu-west-1", windowEnd: END })).toHaveLength(2048);
+    expect(() => buildSessionPolicy({ scope: scopeOfLength(2049), region: "eu-west-1", windowEnd: END })).toThrow(PolicyTooLargeError);
+  });
+});
+
 describe("a scope too large for one session policy", () => {
   const prefixes = (n: number) => Array.from({ length: n }, (_, i) => ({ bucket: "big-bucket", prefix: `a-long-prefix-for-entry-${String(i).padStart(3, "0")}/` }));
   const scope = [...prefixes(70), { bucket: "small", prefix: "x/" }];

@@ -111,6 +111,7 @@ describe("assertReadOnly refuses for the reason at hand", () => {
     ["no time Deny", policyOf({ Effect: "Allow", Action: "s3:GetObject", Resource: OBJ }, DENY_OTHERS), MISSING_DENY_LATE],
     ["reads on * with no Deny confining them", policyOf(READS_ON_STAR, DENY_OTHERS, DENY_LATE), MISSING_SCOPE_DENY],
     ["kms:Decrypt on * without the context Deny", policyOf(DECRYPT_ON_STAR, DENY_OTHERS, DENY_LATE), MISSING_CONTEXT_DENY],
+    ["a read and kms:Decrypt on * in one statement, with no S3 scope Deny", policyOf({ ...DECRYPT_ON_STAR, Action: ["s3:GetObject", "kms:Decrypt"] }, DENY_OTHERS, DENY_LATE, CONTEXT_DENY), MISSING_SCOPE_DENY],
   ])("%s", (_what, policy, why) => {
     expect(refusal(policy)).toBe(`session policy refused: ${why}`);
   });
@@ -126,6 +127,7 @@ describe("assertReadOnly refuses for the reason at hand", () => {
     ["kms:Decrypt via S3 in two regions", contextsLimitedBy(CONTEXT_DENY).replace(JSON.stringify(DECRYPT_ON_STAR), JSON.stringify({ ...DECRYPT_ON_STAR, Condition: { StringLike: { "kms:ViaService": ["s3.eu-west-1.amazonaws.com", "s3.eu-central-1.amazonaws.com"] } } }))],
     ["kms:Decrypt alone on *, with the context Deny and no S3 Deny (it reads no S3)", contextsLimitedBy(CONTEXT_DENY)],
     ["a Sid", withAllow({ Sid: "Reads", Effect: "Allow", Action: "s3:GetObject", Resource: OBJ })],
+    ["a bucket action on a bucket ARN", allow(["s3:ListBucket", "s3:GetBucketLocation"], "arn:aws:s3:::reports")],
   ])("accepts %s", (_what, policy) => {
     expect(refusal(policy)).toBe("accepted");
   });
