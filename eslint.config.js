@@ -38,7 +38,7 @@ const cliOnly = (extra = []) => [
 ];
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "bench/", "reports/", ".stryker-tmp/"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", "bench/", "reports/", ".stryker-tmp*/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
