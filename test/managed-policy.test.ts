@@ -31,10 +31,10 @@ describe("a managed policy bounds the user's config", () => {
   });
 
   it("within it, the daemon runs and status --json shows what is in force; SIGHUP re-reads the managed file", async () => {
-    writeFileSync(policy, `[profiles]\nmax_window = "4h"\nrequire_reason = true\n`);
+    writeFileSync(policy, `[profiles]\nmax_window = "4h"\nrequire_reason = true\n[daemon]\naudit_retention = "90d"\n`);
     await stack.startDaemon();
     const st = JSON.parse((await stack.cli(["status", "--json"])).stdout) as { daemon: { managedPolicy?: { file: string; caps: object } } };
-    expect(st.daemon.managedPolicy).toMatchObject({ file: policy, caps: { maxWindow: "4h", requireReason: true } });
+    expect(st.daemon.managedPolicy).toMatchObject({ file: policy, caps: { maxWindow: "4h", requireReason: true, auditRetention: "2160h" } });
     // Forced on by the policy, though the user's config does not ask for reasons.
     const noReason = await stack.cli(["grant", "audit", "--for", "10m"]);
     expect(noReason.code).toBe(1);

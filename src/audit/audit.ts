@@ -48,6 +48,12 @@ export interface RotationOptions {
   keep?: number;
   /** Also hands every line (redacted, as written) here: under systemd, the unit's journal. */
   mirror?: (line: string) => void;
+  /**
+   * Never drop an old file whose newest line is younger than this (a managed policy's minimum
+   * audit retention): rotation keeps more files instead.
+   */
+  minRetentionMs?: number;
+  now?: () => number;
 }
 
 /**
@@ -75,7 +81,11 @@ export function fileAudit(file: string, rotation: RotationOptions = {}): Audit {
     } catch {
       // not open yet: nothing buffered to lose
     }
-    for (let i = keep - 1; i >= 1; i--) if (existsSync(`${file}.${i}`)) renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+    // The file past the last kept one is dropped (overwritten) unless retention still needs it.
+    let last = keep;
+    const retainFrom = (rotation.now ?? Date.now)() - (rotation.minRetentionMs ?? 0);
+    while (rotation.minRetentionMs && existsSync(`${file}.${last}`) && statSync(`${file}.${last}`).mtimeMs >= retainFrom) last++;
+    for (let i = last - 1; i >= 1; i--) if (existsSync(`${file}.${i}`)) renameSync(`${file}.${i}`, `${file}.${i + 1}`);
     renameSync(file, `${file}.1`);
     closeSync(openSync(file, "a", 0o600));
     dest.reopen();

@@ -89,6 +89,12 @@ describe("within the managed policy", () => {
     expect(p.hours).toBe("Mon-Thu 08:00-12:00");
   });
 
+  it("reads a minimum audit retention (the daemon's rotation keeps more files for it)", () => {
+    const p = managed(`[daemon]\naudit_retention = "90d"`);
+    expect(p.auditRetention).toBe(90 * 86_400_000);
+    expect(() => managed(`[daemon]\naudit_retention = 90`)).toThrow(/daemon\.audit_retention/);
+  });
+
   it("a broken managed policy is an error naming it and the key", () => {
     expect(() => managed(`[profiles]\nwindow = "soon"`)).toThrow(/policy-\d+\.toml: profiles\.window: /);
     expect(() => managed(`[profiles]\nmax_windows = "1h"`)).toThrow(/max_windows/);

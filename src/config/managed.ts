@@ -32,6 +32,7 @@ import type { Config, ProfileConfig, ScopeEntry } from "./types.js";
  *   timezone = "Europe/Berlin"
  *   [daemon]
  *   keychain = "os"                                   # forced: nothing in memory-only mode
+ *   audit_retention = "90d"                           # the audit log keeps at least this much
  */
 export interface ManagedPolicy {
   file: string;
@@ -47,6 +48,8 @@ export interface ManagedPolicy {
   hours?: string;
   timezone?: string;
   keychain?: "os";
+  /** The audit log keeps at least this much history (ms): rotation keeps more files if needed. */
+  auditRetention?: number;
   /** Null when the file is a control: root-owned and writable by nobody else. Else why it is not. */
   notAControl: string | null;
 }
@@ -84,7 +87,7 @@ export function readManagedPolicy(file: string | null): ManagedPolicy | null {
   const root = Section.root(file, doc, ["sso", "profiles", "daemon"], "the managed policy's top level");
   const sso = root.child("sso", ["start_urls", "regions"], "[sso] of the managed policy");
   const profiles = root.child("profiles", ["accounts", "scope_roots", "window", "max_window", "session_ttl", "require_reason", "on_demand", "hours", "timezone"], "[profiles] of the managed policy");
-  const daemon = root.child("daemon", ["keychain"], "[daemon] of the managed policy");
+  const daemon = root.child("daemon", ["keychain", "audit_retention"], "[daemon] of the managed policy");
   const list = <T>(s: Section | undefined, key: string, item: Reader<T>) => s?.optional(key, listOf(item));
   const policy: ManagedPolicy = { file, notAControl: controlProblem(file) };
   const set = <K extends keyof ManagedPolicy>(key: K, value: ManagedPolicy[K] | undefined) => {
@@ -111,6 +114,7 @@ export function readManagedPolicy(file: string | null): ManagedPolicy | null {
     policy.hours = hours;
   }
   set("keychain", daemon?.optional("keychain", read.oneOf(["os"] as const)));
+  set("auditRetention", daemon?.optional("audit_retention", read.duration));
   return policy;
 }
 
@@ -218,7 +222,7 @@ export function describeManagedPolicy(policy: ManagedPolicy): { file: string; co
   const shown: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(caps)) {
     if (v === undefined) continue;
-    shown[k] = k === "window" || k === "maxWindow" || k === "sessionTtl" ? formatDuration(v as number) : k === "scopeRoots" ? (v as ScopeEntry[]).map((e) => `${e.bucket}${e.prefix ? `/${e.prefix}` : ""}`) : v;
+    shown[k] = k === "window" || k === "maxWindow" || k === "sessionTtl" || k === "auditRetention" ? formatDuration(v as number) : k === "scopeRoots" ? (v as ScopeEntry[]).map((e) => `${e.bucket}${e.prefix ? `/${e.prefix}` : ""}`) : v;
   }
   return { file, control: notAControl === null, ...(notAControl ? { notAControl } : {}), caps: shown };
 }

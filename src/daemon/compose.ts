@@ -60,7 +60,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   // broker come after; a request that arrives meanwhile waits for the broker (one check per
   // request once it is there, no extra promise).
   // Under systemd (stdout is the journal) a log pipeline reading the journal gets the same JSON lines.
-  const audit: Audit = fileAudit(paths.auditLog, process.env.JOURNAL_STREAM ? { mirror: (line) => void process.stdout.write(line) } : {});
+  const audit: Audit = fileAudit(paths.auditLog, {
+    ...(process.env.JOURNAL_STREAM ? { mirror: (line: string) => void process.stdout.write(line) } : {}),
+    // An organisation's minimum audit retention (managed policy): rotation keeps more files if needed.
+    ...(config.managed?.auditRetention ? { minRetentionMs: config.managed.auditRetention } : {}),
+  });
   const tokens = await EndpointTokens.open(paths.tokens, Object.keys(config.profiles));
   let broker: Broker | undefined;
   let brokerReady!: (b: Broker) => void;
