@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import { awsTime } from "../time.js";
+import { bodyOf } from "./credential-body.js";
 import type { Session } from "../types.js";
 import { errorBody, MALFORMED, METHOD_NOT_ALLOWED, NOT_FOUND, rateLimited, REQUEST_REFUSED, toHttp, UNAUTHORIZED, type HttpError } from "./errors.js";
 import { isProfileName } from "./profile-name.js";
@@ -40,30 +40,6 @@ export interface CredentialsServer {
   port: number;
   url(profile: string): string;
   close(): Promise<void>;
-}
-
-/**
- * The container-credentials body every AWS SDK reads (DESIGN.md §2), as the bytes sent: built once
- * per session (the cache is keyed by the session object, which the broker hands out unchanged while
- * it is good), so a cached hit formats no date and serializes nothing.
- */
-const bodies = new WeakMap<Session, Buffer>();
-function bodyOf(session: Session): Buffer {
-  let body = bodies.get(session);
-  if (body === undefined) {
-    body = Buffer.from(
-      JSON.stringify({
-        AccessKeyId: session.accessKeyId,
-        SecretAccessKey: session.secretAccessKey,
-        Token: session.sessionToken,
-        Expiration: awsTime(session.expiration),
-        AccountId: session.accountId,
-        RoleArn: session.roleArn,
-      }),
-    );
-    bodies.set(session, body);
-  }
-  return body;
 }
 
 type Serializer = (payload: unknown) => string;
