@@ -42,6 +42,14 @@ if [ -n "${S3JIT_KEYRING_DIR:-}" ]; then
   mkdir -m 700 "$dir/run"
   printf %s ci-throwaway | XDG_DATA_HOME="$dir/data" XDG_CACHE_HOME="$dir/cache" XDG_RUNTIME_DIR="$dir/run" \
     gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  # The daemon may return before it owns org.freedesktop.secrets on the bus. A secret-tool call in
+  # that gap makes D-Bus start a second keyring daemon of its own (its service file), in HOME and
+  # locked, and every later call fails: wait for ours to own the name first (10 s at most).
+  for _ in $(seq 100); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true" && break
+    sleep 0.1
+  done
   if ! probe; then
     echo "with-keyring: gnome-keyring started but does not store secrets" >&2
     exit 1
