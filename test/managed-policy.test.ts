@@ -43,8 +43,9 @@ describe("a managed policy bounds the user's config", () => {
     // The organisation tightens the policy: a reload refuses the user's config and keeps the running one.
     writeFileSync(policy, `[profiles]\nmax_window = "1h"\n`);
     await reload(stack);
-    const log = readFileSync(path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log"), "utf8");
-    expect(log).toMatch(/"what":"reload refused".*profile\.audit\.max_window/);
+    // The daemon's log line comes before its audit line reaches the file (the audit writes
+    // asynchronously): wait for the line itself.
+    await auditLine(stack, /"what":"reload refused".*profile\.audit\.max_window/);
     // ... and relaxes it again: the next reload takes the config, and grants without a reason work.
     writeFileSync(policy, `[profiles]\nmax_window = "4h"\n`);
     await reload(stack);
@@ -52,6 +53,12 @@ describe("a managed policy bounds the user's config", () => {
     expect(g.code, g.stderr).toBe(0);
   });
 });
+
+/** Resolves once the audit log holds a line matching `re` (the test's own timeout bounds it). */
+async function auditLine(stack: Stack, re: RegExp): Promise<void> {
+  const file = path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log");
+  while (!re.test(readFileSync(file, "utf8"))) await new Promise((r) => setTimeout(r, 50));
+}
 
 /** SIGHUP, then wait for the daemon's own word that it reloaded or refused (its log line). */
 async function reload(stack: Stack): Promise<void> {

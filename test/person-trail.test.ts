@@ -27,14 +27,16 @@ describe("the person who logged in, in the audit log and in CloudTrail's view of
     const env = await stack.clientEnv(profile);
     const r = await fetchCredentials(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, env.AWS_CONTAINER_AUTHORIZATION_TOKEN!);
     expect(r.status).toBe(200);
-    const log = readFileSync(path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log"), "utf8");
-    const line = log
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.event === "mint" && l.profile === profile && l.accessKeyId === r.body.AccessKeyId);
-    expect(line, log).toBeDefined();
-    return line!;
+    // The audit writes asynchronously: wait for the mint's line to reach the file.
+    for (;;) {
+      const line = readFileSync(path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.event === "mint" && l.profile === profile && l.accessKeyId === r.body.AccessKeyId);
+      if (line) return line;
+      await new Promise((res) => setTimeout(res, 50));
+    }
   }
 
   /** The STS request that minted `accessKeyId`, as the sandbox received it (its Policy is the session's). */
