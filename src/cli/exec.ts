@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import type { EnvInfo } from "../control/contract.js";
 import { IsolationError } from "../config/shadowing.js";
 import { UsageError } from "../errors.js";
@@ -30,10 +30,15 @@ export async function run(input: ExecInput, deps: Deps): Promise<number> {
   }
   const env = { ...deps.io.env, ...vars.set };
   for (const k of vars.unset) delete env[k];
-  const child = spawn(cmd, args, { stdio: "inherit", env });
-  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+  // Handlers first: a signal that arrives while the command starts (it may print before spawn()
+  // returns here on a busy machine) must not kill s3jit with its default action and orphan the
+  // command. A handler runs on the event loop, after spawn() has set `child`.
+  const running: { child?: ChildProcess } = {};
+  const forward = (sig: NodeJS.Signals) => () => void running.child?.kill(sig);
   const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
+  const child = spawn(cmd, args, { stdio: "inherit", env });
+  running.child = child;
   return new Promise<number>((resolve) => {
     child.on("error", (err: NodeJS.ErrnoException) => {
       deps.io.err(`s3jit exec: cannot run ${cmd}: ${err.code === "ENOENT" ? "command not found" : err.message}`);
