@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT, startStack, type Stack } from "../helpers/stack.js";
 
@@ -35,7 +35,11 @@ describe("s3jit login", () => {
     const log = path.join(stack.dir, "browser.log");
     const r = await stack.cli(["login"], { env: { BROWSER: FAKE_BROWSER, FAKE_BROWSER_LOG: log, FAKE_BROWSER_TAMPER: "1" } });
     expect(r.code, r.stderr).toBe(0);
-    const lines = readFileSync(log, "utf8");
+    // The login ends when the token is kept; the browser hears its answer a moment later and
+    // writes its last line then: wait for that line (seen read too early on a loaded CI machine).
+    const read = () => (existsSync(log) ? readFileSync(log, "utf8") : "");
+    while (!/^callback /m.test(read())) await new Promise((res) => setTimeout(res, 50));
+    const lines = read();
     expect(lines).toContain("forged 400 refused");
     expect(lines).toContain("callback 200");
   });
