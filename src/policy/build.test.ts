@@ -1,49 +1,14 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-// AGPL-3.0: a devDependency used by tests only, never by shipped code (DESIGN.md §3).
-import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { ScopeEntry } from "../config/types.js";
 import { S3jitError } from "../errors.js";
 import { MAX_POLICY_CHARS, PolicyTooLargeError, buildSessionPolicy, policyHash } from "./build.js";
+import { SIMULATED_ACCOUNT as ACCOUNT, simulateSessionPolicy as simulate } from "../../test/helpers/policy-simulator.js";
 
-const ACCOUNT = "123456789012";
 const KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const OTHER_KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/ffffffff-12ab-34cd-56ef-1234567890ab`;
 const END = Date.UTC(2026, 10, 28, 12, 0, 0);
 const BEFORE = "2026-11-28T11:59:59Z";
-
-type Outcome = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
-
-/**
- * The SSO role's own policy allows everything, so whatever is refused is refused by the session
- * policy alone. KMS also needs the key policy to trust the account, as real keys do.
- */
-async function simulate(policy: string, action: string, resource: string, context: Record<string, string>): Promise<Outcome> {
-  const kms = action.startsWith("kms:");
-  const result = await runSimulation(
-    {
-      request: {
-        principal: `arn:aws:sts::${ACCOUNT}:assumed-role/S3JitBase/alice@example.com`,
-        action,
-        resource: { resource, accountId: ACCOUNT },
-        contextVariables: context,
-      },
-      sessionPolicy: JSON.parse(policy),
-      identityPolicies: [{ name: "sso-role", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      ...(kms && {
-        resourcePolicy: {
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" }],
-        },
-      }),
-    },
-    {},
-  );
-  if (result.resultType === "error") throw new Error(`simulation error for ${action} ${resource}: ${JSON.stringify(result.errors)}`);
-  return result.overallResult as Outcome;
-}
 
 const SCOPE: ScopeEntry[] = [
   { bucket: "audit-logs", prefix: "2026/" },

@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
-// AGPL-3.0: a devDependency used by tests only, never by shipped code (DESIGN.md §3).
-import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { ScopeEntry } from "../../src/config/types.js";
 import { buildSessionPolicy } from "../../src/policy/build.js";
-import { contextStandIn, withContextStandIn } from "../sandbox/kms-context.js";
+import { SIMULATED_ACCOUNT as ACCOUNT, simulateSessionPolicy } from "../helpers/policy-simulator.js";
 
 /**
  * The session policy, checked with an IAM policy simulator in every partition s3jit supports.
@@ -12,13 +10,10 @@ import { contextStandIn, withContextStandIn } from "../sandbox/kms-context.js";
  * resource policy that names the session (an implicit deny would not).
  */
 
-const ACCOUNT = "123456789012";
 const END = Date.UTC(2026, 10, 28, 12, 0, 0);
 const BEFORE = "2026-11-28T11:59:59Z";
 const AT = "2026-11-28T12:00:00Z";
 const AFTER = "2026-11-28T13:30:00Z";
-
-type Outcome = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 
 interface Partition {
   name: string;
@@ -32,34 +27,6 @@ const PARTITIONS: Partition[] = [
   { name: "aws-cn", region: "cn-north-1", otherRegion: "cn-northwest-1", dns: "amazonaws.com.cn" },
   { name: "aws-us-gov", region: "us-gov-west-1", otherRegion: "us-gov-east-1", dns: "amazonaws.com" },
 ];
-
-async function simulate(p: Partition, policy: string, action: string, resource: string, context: Record<string, string>): Promise<Outcome> {
-  const kms = action.startsWith("kms:");
-  const result = await runSimulation(
-    {
-      request: {
-        principal: `arn:${p.name}:sts::${ACCOUNT}:assumed-role/S3JitBase/alice@example.com`,
-        action,
-        resource: { resource, accountId: ACCOUNT },
-        contextVariables: contextStandIn(context),
-      },
-      sessionPolicy: withContextStandIn(JSON.parse(policy)),
-      identityPolicies: [{ name: "sso-role", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      // A KMS key needs a key policy that trusts the account, as real keys have.
-      ...(kms && {
-        resourcePolicy: {
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { AWS: `arn:${p.name}:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" }],
-        },
-      }),
-    },
-    {},
-  );
-  if (result.resultType === "error") throw new Error(`simulation error for ${action} ${resource}: ${JSON.stringify(result.errors)}`);
-  return result.overallResult as Outcome;
-}
 
 const SCOPE: ScopeEntry[] = [
   { bucket: "audit-logs", prefix: "2026/" },
@@ -177,7 +144,7 @@ function cases(p: Partition) {
 describe.each(PARTITIONS)("session policy in the $name partition ($region)", (p) => {
   const policy = buildSessionPolicy({ scope: SCOPE, region: p.region, windowEnd: END });
   const { inScope, outOfScopeReads, others, notAllowed, withKeys } = cases(p);
-  const run = (c: Case, time: string, text = policy) => simulate(p, text, c.action, c.resource, { "aws:CurrentTime": time, ...c.context });
+  const run = (c: Case, time: string, text = policy) => simulateSessionPolicy(text, c.action, c.resource, { "aws:CurrentTime": time, ...c.context }, p.name);
 
   describe.each([
     ["before the window end", BEFORE, "Allowed"],
