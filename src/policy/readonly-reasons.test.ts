@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { assertReadOnly, buildSessionPolicy, READ_ACTIONS } from "./build.js";
 import { PolicyInvalidError } from "./errors.js";
+import {
+  allow,
+  CONTEXT_DENY,
+  DECRYPT_ON_STAR,
+  DENY_LATE,
+  DENY_OTHERS,
+  KEY,
+  policyOf,
+  SCOPE_DENY,
+  type Stmt,
+  VIA_S3,
+  withAllow,
+} from "../../test/helpers/session-policies.js";
 
 /**
  * Each refusal of the read-only validator for the reason the case is about, named in the message
@@ -10,25 +23,9 @@ import { PolicyInvalidError } from "./errors.js";
  * missing.
  */
 
-const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-type Stmt = Record<string, unknown>;
-const DENY_OTHERS = { Effect: "Deny", NotAction: ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation", "kms:Decrypt"], Resource: "*" };
-const DENY_LATE = { Effect: "Deny", Action: "*", Resource: "*", Condition: { DateGreaterThanEquals: { "aws:CurrentTime": "2026-11-28T12:00:00Z" } } };
-const SCOPE_DENY = { Effect: "Deny", Action: "s3:*", NotResource: ["arn:aws:s3:::reports/*", "arn:aws:s3:::reports"] };
-const CONTEXT_DENY = {
-  Effect: "Deny",
-  Action: "kms:Decrypt",
-  Resource: "*",
-  Condition: { StringNotLike: { "kms:EncryptionContext:aws:s3:arn": ["arn:aws:s3:::reports/*", "arn:aws:s3:::reports"] } },
-};
-const VIA = { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } };
 const READS_ON_STAR = { Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucket"], Resource: "*" };
-const DECRYPT_ON_STAR = { Effect: "Allow", Action: "kms:Decrypt", Resource: "*", Condition: VIA };
 const OBJ = "arn:aws:s3:::reports/*";
 
-const policyOf = (...statements: unknown[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
-const withAllow = (allow: Stmt) => policyOf(allow, DENY_OTHERS, DENY_LATE);
-const allow = (Action: unknown, Resource: unknown, extra: Stmt = {}) => withAllow({ Effect: "Allow", Action, Resource, ...extra });
 /** A read on *, confined by `scopeDeny`. */
 const confinedBy = (scopeDeny: Stmt) => policyOf(READS_ON_STAR, DENY_OTHERS, DENY_LATE, scopeDeny);
 /** kms:Decrypt on * via S3, its contexts limited by `contextDeny`. */
@@ -91,7 +88,7 @@ describe("assertReadOnly refuses for the reason at hand", () => {
     ["a ? action", allow("s3:GetObjec?", OBJ), 'statement 1 has a wildcard action "s3:GetObjec?"'],
     ["a write", allow(["s3:GetObject", "s3:PutObject"], OBJ), `statement 1 names "s3:PutObject", which is not one of ${READ_ACTIONS.join(", ")}`],
     ["a policy variable", allow("s3:GetObject", "arn:aws:s3:::reports/${aws:username}/*"), 'statement 1 has a policy variable in "arn:aws:s3:::reports/${aws:username}/*"'],
-    ["kms:Decrypt on an alias", allow("kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:alias/x", { Condition: VIA }), 'statement 1 allows kms:Decrypt on "arn:aws:kms:eu-west-1:123456789012:alias/x", which is not one KMS key\'s ARN'],
+    ["kms:Decrypt on an alias", allow("kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:alias/x", { Condition: VIA_S3 }), 'statement 1 allows kms:Decrypt on "arn:aws:kms:eu-west-1:123456789012:alias/x", which is not one KMS key\'s ARN'],
     ["a non-S3 resource", allow("s3:GetObject", "arn:aws:iam::123456789012:role/admin"), 'statement 1 allows s3:GetObject on "arn:aws:iam::123456789012:role/admin", which is not an S3 bucket or object ARN'],
     ["a wildcard bucket", allow("s3:GetObject", "arn:aws:s3:::audit-*/2026/*"), 'statement 1: bucket "audit-*" has a wildcard; S3 bucket names are 3 to 63 lowercase letters, digits, dots and hyphens, start and end with a letter or digit, have no ".." and are not IP addresses'],
     ["a bucket action on an object", allow("s3:ListBucket", OBJ), 'statement 1 allows bucket action s3:ListBucket on object ARN "arn:aws:s3:::reports/*"'],
@@ -100,7 +97,7 @@ describe("assertReadOnly refuses for the reason at hand", () => {
     ["a ? at the end of the key", allow("s3:GetObject", "arn:aws:s3:::reports/a?"), 'statement 1 has a wildcard inside the key of "arn:aws:s3:::reports/a?"'],
     // kms:Decrypt's condition
     ["kms:Decrypt without a condition", allow("kms:Decrypt", KEY), KMS_CONDITION],
-    ["kms:Decrypt with a second condition operator", allow("kms:Decrypt", KEY, { Condition: { ...VIA, Bool: { "aws:SecureTransport": "true" } } }), KMS_CONDITION],
+    ["kms:Decrypt with a second condition operator", allow("kms:Decrypt", KEY, { Condition: { ...VIA_S3, Bool: { "aws:SecureTransport": "true" } } }), KMS_CONDITION],
     ["kms:Decrypt with a second condition key", allow("kms:Decrypt", KEY, { Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com", "aws:SourceIp": "10.0.0.1" } } }), KMS_CONDITION],
     ["kms:Decrypt via S3 or another service", allow("kms:Decrypt", KEY, { Condition: { StringLike: { "kms:ViaService": ["s3.*.amazonaws.com", "sqs.*.amazonaws.com"] } } }), KMS_CONDITION],
     ["kms:Decrypt with a ViaService that is a number", allow("kms:Decrypt", KEY, { Condition: { StringLike: { "kms:ViaService": 5 } } }), KMS_CONDITION],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assertReadOnly, buildSessionPolicy } from "./build.js";
+import { allow, CONTEXT_DENY, DECRYPT_ON_STAR, DENY_LATE, DENY_OTHERS, KEY, policyOf, SCOPE_DENY, type Stmt, withAllow } from "../../test/helpers/session-policies.js";
 
-const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const GOOD = buildSessionPolicy({
   scope: [
     { bucket: "audit-logs", prefix: "2026/" },
@@ -12,16 +12,8 @@ const GOOD = buildSessionPolicy({
   windowEnd: Date.UTC(2026, 10, 28, 12),
 });
 
-interface Stmt {
-  [key: string]: unknown;
-}
 const good = (): { Version: string; Statement: Stmt[] } => JSON.parse(GOOD);
-const DENY_OTHERS = { Effect: "Deny", NotAction: ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation", "kms:Decrypt"], Resource: "*" };
-const DENY_LATE = { Effect: "Deny", Action: "*", Resource: "*", Condition: { DateGreaterThanEquals: { "aws:CurrentTime": "2026-11-28T12:00:00Z" } } };
-const withAllow = (allow: Stmt) => JSON.stringify({ Version: "2012-10-17", Statement: [allow, DENY_OTHERS, DENY_LATE] });
-const withDenies = (...denies: Stmt[]) =>
-  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::reports/*" }, ...denies] });
-const allow = (Action: unknown, Resource: unknown, extra: Stmt = {}) => withAllow({ Effect: "Allow", Action, Resource, ...extra });
+const withDenies = (...denies: Stmt[]) => policyOf({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::reports/*" }, ...denies);
 
 describe("assertReadOnly", () => {
   it("accepts what the builder makes", () => {
@@ -88,17 +80,7 @@ describe("assertReadOnly", () => {
     expect(() => assertReadOnly(policy)).toThrow(expect.objectContaining({ code: "PolicyInvalid" }));
   });
 
-  const SCOPE_DENY = { Effect: "Deny", Action: "s3:*", NotResource: ["arn:aws:s3:::reports/*", "arn:aws:s3:::reports"] };
-  const CONTEXT_DENY = {
-    Effect: "Deny",
-    Action: "kms:Decrypt",
-    Resource: "*",
-    Condition: { StringNotLike: { "kms:EncryptionContext:aws:s3:arn": ["arn:aws:s3:::reports/*", "arn:aws:s3:::reports"] } },
-  };
-  const VIA = { Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } } };
-  const policyOf = (...statements: Stmt[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
   const readsOnStar = { Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucketVersions", "s3:GetObjectAttributes"], Resource: "*" };
-  const decryptOnStar = { Effect: "Allow", Action: "kms:Decrypt", Resource: "*", ...VIA };
 
   it.each(["eu-west-1", "cn-north-1", "us-gov-west-1"])("accepts what the builder makes for %s, Japanese keys included", (region) => {
     const policy = buildSessionPolicy({ scope: [{ bucket: "intl", prefix: "レポート/" }, { bucket: "reports", prefix: "" }], region, windowEnd: Date.UTC(2026, 10, 28, 12) });
@@ -106,7 +88,7 @@ describe("assertReadOnly", () => {
   });
 
   it("accepts reads on * when a Deny of every S3 request outside concrete ARNs confines them, and kms:Decrypt on * via S3 with the context Deny", () => {
-    expect(() => assertReadOnly(policyOf(readsOnStar, decryptOnStar, DENY_OTHERS, SCOPE_DENY, CONTEXT_DENY, DENY_LATE))).not.toThrow();
+    expect(() => assertReadOnly(policyOf(readsOnStar, DECRYPT_ON_STAR, DENY_OTHERS, SCOPE_DENY, CONTEXT_DENY, DENY_LATE))).not.toThrow();
   });
 
   it.each([
@@ -115,11 +97,11 @@ describe("assertReadOnly", () => {
     ["reads on * confined by a Deny with a wildcard inside a key", policyOf(readsOnStar, DENY_OTHERS, { ...SCOPE_DENY, NotResource: ["arn:aws:s3:::reports/*/x"] }, DENY_LATE)],
     ["reads on * confined only under a condition", policyOf(readsOnStar, DENY_OTHERS, { ...SCOPE_DENY, Condition: { Bool: { "aws:SecureTransport": "true" } } }, DENY_LATE)],
     ["reads on * confined for one action only", policyOf(readsOnStar, DENY_OTHERS, { ...SCOPE_DENY, Action: "s3:GetObject" }, DENY_LATE)],
-    ["kms:Decrypt on * without the encryption-context Deny", policyOf(decryptOnStar, DENY_OTHERS, DENY_LATE)],
-    ["kms:Decrypt with a context Deny that spares every bucket", policyOf(decryptOnStar, DENY_OTHERS, DENY_LATE, { ...CONTEXT_DENY, Condition: { StringNotLike: { "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::*" } } })],
-    ["kms:Decrypt with a context Deny on another key", policyOf(decryptOnStar, DENY_OTHERS, DENY_LATE, { ...CONTEXT_DENY, Condition: { StringNotLike: { "kms:EncryptionContext:aws:lambda:arn": "arn:aws:s3:::reports/*" } } })],
-    ["kms:Decrypt via S3 of an unknown DNS suffix", policyOf({ ...decryptOnStar, Condition: { StringLike: { "kms:ViaService": "s3.*.example.com" } } }, DENY_OTHERS, CONTEXT_DENY, DENY_LATE)],
-    ["kms:Decrypt via any service", policyOf({ ...decryptOnStar, Condition: { StringLike: { "kms:ViaService": "*" } } }, DENY_OTHERS, CONTEXT_DENY, DENY_LATE)],
+    ["kms:Decrypt on * without the encryption-context Deny", policyOf(DECRYPT_ON_STAR, DENY_OTHERS, DENY_LATE)],
+    ["kms:Decrypt with a context Deny that spares every bucket", policyOf(DECRYPT_ON_STAR, DENY_OTHERS, DENY_LATE, { ...CONTEXT_DENY, Condition: { StringNotLike: { "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::*" } } })],
+    ["kms:Decrypt with a context Deny on another key", policyOf(DECRYPT_ON_STAR, DENY_OTHERS, DENY_LATE, { ...CONTEXT_DENY, Condition: { StringNotLike: { "kms:EncryptionContext:aws:lambda:arn": "arn:aws:s3:::reports/*" } } })],
+    ["kms:Decrypt via S3 of an unknown DNS suffix", policyOf({ ...DECRYPT_ON_STAR, Condition: { StringLike: { "kms:ViaService": "s3.*.example.com" } } }, DENY_OTHERS, CONTEXT_DENY, DENY_LATE)],
+    ["kms:Decrypt via any service", policyOf({ ...DECRYPT_ON_STAR, Condition: { StringLike: { "kms:ViaService": "*" } } }, DENY_OTHERS, CONTEXT_DENY, DENY_LATE)],
     ["raw characters STS refuses (not \\u escapes)", GOOD.replace("audit-logs/2026/", "audit-logs/レポート/")],
     ["more than 2048 characters", policyOf(...Array.from({ length: 30 }, () => ({ Effect: "Deny", Action: "s3:PutObject", Resource: "arn:aws:s3:::reports/x" })), DENY_OTHERS, DENY_LATE)],
   ])("refuses %s", (_what, policy) => {
