@@ -26,7 +26,6 @@ const SCENARIOS: Scenario[] = [
   { name: "STS connection reset", fault: { action: "GetScopedCredentials", reset: true }, times: 9 },
   { name: "STS clock skew (RequestExpired)", fault: { action: "GetScopedCredentials", status: 400, code: "RequestExpired", message: "Request has expired" }, times: 9 },
   { name: "STS clock skew (SignatureDoesNotMatch)", fault: { action: "GetScopedCredentials", status: 403, code: "SignatureDoesNotMatch", message: "Signature expired" }, times: 9 },
-  { name: "STS long delay (4 s)", fault: { action: "GetScopedCredentials", delayMs: 4_000 }, times: 1 },
 ];
 
 function creds(r: RawResponse): { AccessKeyId: string; Expiration: string } {
@@ -51,15 +50,22 @@ describe("failing AWS: 503 + Retry-After, cached sessions kept, recovery by itse
     it(`${s.name}: 503 with Retry-After while it lasts, then 200 with a fresh session`, async () => {
       const old = creds(await waitServed());
       expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
+      const mintsBefore = stack.sandbox.count("GetScopedCredentials");
       stack.sandbox.inject({ ...s.fault, times: s.times } as Fault);
       const g = await stack.cli(["grant", "audit", "--for", "30m", "--reason", `fault ${s.name}`]);
       expect(g.code, g.stderr).toBe(0);
 
       const seen = new Map<string, number>();
       const started = Date.now();
+      let usedUpAt: number | undefined;
       let ok: RawResponse | undefined;
-      while (!ok && Date.now() - started < 60_000) {
+      // Until the 200; the test's timeout is the only bound.
+      for (;;) {
+        const sent = Date.now();
         const r = await get();
+        // The last faulted call reached STS during this request at the latest: measuring from
+        // the request's start can only lengthen what is measured below.
+        if (usedUpAt === undefined && stack.sandbox.count("GetScopedCredentials") - mintsBefore >= s.times) usedUpAt = sent;
         if (r.status === 200) {
           ok = r;
           break;
@@ -70,46 +76,75 @@ describe("failing AWS: 503 + Retry-After, cached sessions kept, recovery by itse
         // Never 500 and never a 4xx for AWS's failure: 503 with a Retry-After the SDK honours.
         expect(r.status, `${s.name}: ${r.status} ${body.code}`).toBe(503);
         expect(Number(r.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+        // Pacing only, as an SDK's backoff would; no assertion depends on it.
         await sleep(300);
       }
       // The fault was met: at least one request was answered 503 before the 200.
       expect(seen.size, `${s.name}: the fault never showed`).toBeGreaterThan(0);
-      expect(ok, `${s.name}: no 200 within 60 s (saw ${JSON.stringify(Object.fromEntries(seen))})`).toBeDefined();
       const fresh = creds(ok!);
       // A fresh session, not the revoked one, and not expired.
       expect(fresh.AccessKeyId).not.toBe(old.AccessKeyId);
       expect(Date.parse(fresh.Expiration)).toBeGreaterThan(Date.now() + 60_000);
-      const took = Date.now() - started;
-      outcomes.push(`  ${s.name}: ${JSON.stringify(Object.fromEntries(seen))} then 200 after ${took} ms`);
-      // Recovery does not wait for the broker's 30 s background retry: a request mints at once.
-      expect(took).toBeLessThan(25_000);
-    }, 90_000);
+      const recovered = Date.now() - (usedUpAt ?? started);
+      outcomes.push(`  ${s.name}: ${JSON.stringify(Object.fromEntries(seen))} then 200 after ${Date.now() - started} ms (${recovered} ms after the fault was used up)`);
+      // The product's promise: recovery does not wait for the broker's 30 s background retry, a
+      // request mints at once. Measured from the request during which the fault's last call was
+      // made, not from the grant (the SDK's own retries of the fault are load-dependent): a second
+      // or so here, so 20 s holds on a
+      // machine 10× slower, and a daemon waiting for the retry (≈30 s) still fails it.
+      expect(usedUpAt, `${s.name}: the fault was never used up`).toBeDefined();
+      expect(recovered).toBeLessThan(20_000);
+    }, 120_000);
   }
 
-  it("slow SSO portal after a fresh login (GetRoleCredentials held 4 s, then a 500): 503 + Retry-After, then 200", async () => {
+  it("STS slow to answer (its answer held): 503 with Retry-After while it is held, then 200 with the answer it held", async () => {
+    const old = creds(await waitServed());
+    expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
+    const held = stack.sandbox.hold("GetScopedCredentials");
+    const g = await stack.cli(["grant", "audit", "--for", "30m", "--reason", "slow STS"]);
+    expect(g.code, g.stderr).toBe(0);
+    const call = await held.arrived;
+    // STS has not answered (it cannot: the answer is held), so this request cannot be served.
+    const waiting = await get();
+    expect(waiting.status, waiting.body).toBe(503);
+    expect(Number(waiting.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect(call.status).toBe(0);
+    held.release();
+    const fresh = creds(await waitServed());
+    expect(fresh.AccessKeyId).not.toBe(old.AccessKeyId);
+    outcomes.push(`  STS held: 503 while held, then 200`);
+  }, 90_000);
+
+  it("slow SSO portal after a fresh login (GetRoleCredentials held, then answering 500): 503 + Retry-After, then 200", async () => {
     expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
     expect((await stack.cli(["logout"])).code).toBe(0);
     // Logout rotates every endpoint token: the old one is refused at once (401), as DESIGN.md §2 says.
     expect((await get()).status).toBe(401);
     ep = await endpointOf(stack, "audit");
     expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
-    stack.sandbox.inject({ action: "GetRoleCredentials", delayMs: 4_000, times: 1 });
+    // The portal's first answer is held (slow), and is a 500 once let go.
+    const held = stack.sandbox.hold("GetRoleCredentials");
     stack.sandbox.inject({ action: "GetRoleCredentials", status: 500, times: 1 });
     const g = await stack.cli(["grant", "audit", "--for", "30m", "--reason", "slow portal"]);
     expect(g.code, g.stderr).toBe(0);
-    const started = Date.now();
+    await held.arrived;
     const statuses: number[] = [];
-    for (;;) {
+    // Until the 200; the test's timeout is the only bound.
+    for (let i = 0; ; i++) {
+      // A few requests meet the held portal first; then it answers its 500.
+      if (i === 2) held.release();
       const r = await get();
       statuses.push(r.status);
       if (r.status === 200) break;
       expect(r.status).toBe(503);
       expect(Number(r.headers["retry-after"])).toBeGreaterThanOrEqual(1);
-      expect(Date.now() - started, JSON.stringify(statuses)).toBeLessThan(40_000);
-      await sleep(300);
+      // Pacing only, as an SDK's backoff would; no assertion depends on it.
+      if (i >= 2) await sleep(300);
     }
-    outcomes.push(`  slow SSO portal: ${statuses.length - 1} × 503 then 200 after ${Date.now() - started} ms`);
-  }, 60_000);
+    // Served only after the held answer was let go: the first two requests were refused 503.
+    expect(statuses.slice(0, 2)).toEqual([503, 503]);
+    outcomes.push(`  slow SSO portal: ${statuses.length - 1} × 503 then 200`);
+  }, 90_000);
 
   it("never serves a cached session past its window's end, even while STS fails", async () => {
     expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
@@ -138,6 +173,7 @@ describe("failing AWS: 503 + Retry-After, cached sessions kept, recovery by itse
         const code = (JSON.parse(r.body) as { code: string }).code;
         if (windowEnd - sent > 2_000 || code !== "WindowClosed") expect(r.status, r.body).toBe(503);
       }
+      // Pacing only: each answer is judged against the instant its request was sent (shared clock).
       await sleep(250);
     }
     // The daemon shares this clock: a request sent now is past the window's end.
@@ -163,7 +199,8 @@ describe("failing AWS: 503 + Retry-After, cached sessions kept, recovery by itse
   });
 
   async function waitServed(): Promise<RawResponse> {
-    const deadline = Date.now() + 30_000;
+    // A failure bound only: what comes back is then asserted (a status, not a duration).
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const r = await get();
       if (r.status === 200 || Date.now() > deadline) return r;

@@ -66,11 +66,23 @@ export interface Sandbox {
   issuedSecrets(): string[];
   /** The next `times` (default 1) calls of `action` fail, are delayed, or have their connection reset. */
   inject(fault: Fault): void;
+  /**
+   * The next call of `action` waits, its answer held (a slow network or a slow AWS without a
+   * clock): `arrived` resolves when it comes in, `release()` lets it be answered (a fault armed for
+   * it still applies). Holds queue up, one call each.
+   */
+  hold(action: string): Held;
   /** The session policy the credentials with this access key id were minted with. */
   sessionPolicy(accessKeyId: string): string | undefined;
   /** The S3 buckets and objects, to seed more or to check what a request changed. */
   s3: S3Store;
   close(): Promise<void>;
+}
+
+/** A held call: see Sandbox.hold. */
+export interface Held {
+  arrived: Promise<RecordedRequest>;
+  release(): void;
 }
 
 interface Route {
@@ -191,6 +203,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
   const closing = new AbortController();
+  const holds: Array<{ action: string; arrive: (r: RecordedRequest) => void; released: Promise<void> }> = [];
 
   function sandboxControl(action: string, params: Record<string, unknown>): SandboxResponse {
     const userCode = typeof params["userCode"] === "string" ? params["userCode"] : typeof params["user_code"] === "string" ? params["user_code"] : "";
@@ -258,6 +271,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     requests.push(record);
 
     const plan = r.service === "sandbox" ? undefined : faults.take(r.action);
+    const held = r.service === "sandbox" ? -1 : holds.findIndex((h) => h.action === r.action);
+    if (held >= 0) {
+      const [hold] = holds.splice(held, 1);
+      hold!.arrive(record);
+      await Promise.race([hold!.released, new Promise((_, reject) => closing.signal.addEventListener("abort", reject, { once: true }))]);
+    }
+    // A delay fault is real time on purpose: it is for a client's own timeouts (the SDK's, the
+    // daemon's request wait). A test that only needs "AWS has not answered yet" holds instead.
     if (plan && plan.delayMs > 0) await sleep(plan.delayMs, undefined, { signal: closing.signal });
     if (plan?.reset) {
       incoming.socket.destroy();
@@ -306,6 +327,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     approveAll: () => oidc.approveAll(),
     issuedSecrets: () => ledger.list(),
     inject: (fault) => faults.inject(fault),
+    hold: (action) => {
+      let arrive!: (r: RecordedRequest) => void;
+      let release!: () => void;
+      const arrived = new Promise<RecordedRequest>((r) => (arrive = r));
+      const released = new Promise<void>((r) => (release = r));
+      holds.push({ action, arrive, released });
+      return { arrived, release };
+    },
     sessionPolicy: (accessKeyId) => ctx.registry.get(accessKeyId)?.policy,
     s3: s3.store,
     close: () => {
