@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadWindows, saveWindows, StateWriteError, WindowState } from "./state.js";
 import { WindowBook, WindowStateError, type Window, type WindowRules } from "./windows.js";
+import { refusal } from "../../test/helpers/refusal.js";
 
 /**
  * The stored windows: each reason a window or a state file is refused, by its words (the user
@@ -17,15 +18,6 @@ const HOUR = 60 * MIN;
 // Friday 2026-11-27 10:00 UTC.
 const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
 const RULES: WindowRules = { window: 30 * MIN, maxWindow: 2 * HOUR, requireReason: false, grant: "explicit" };
-
-function refusal(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error("expected a refusal");
-}
 
 const W = { profile: "a", start: T0, end: T0 + HOUR, reason: "r" };
 

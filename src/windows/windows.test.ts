@@ -4,6 +4,7 @@ import { ManualClock } from "../clock.js";
 import { GrantRefusedError, OutsideHoursError } from "../errors.js";
 import { currentRangeEnd } from "./hours.js";
 import { WindowBook, WindowStateError, type Window, type WindowRules } from "./windows.js";
+import { refusal } from "../../test/helpers/refusal.js";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -12,15 +13,6 @@ const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
 
 const RULES: WindowRules = { window: 30 * MIN, maxWindow: 2 * HOUR, requireReason: true, grant: "explicit" };
 const rules = (over: Partial<WindowRules> = {}): WindowRules => ({ ...RULES, ...over });
-
-function refusal(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error("expected a refusal");
-}
 
 describe("grant", () => {
   it.each([
