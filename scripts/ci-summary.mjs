@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Reads a vitest JSON report and prints the closing line CI judges a run by ("N passed, N failed,
-// N skipped"), then each failed test's name and the command that replays it with the run's seed.
+// Reads a vitest JSON report and prints each failed test's name and the command that replays it
+// with the run's seed, what the run opted out of (S3JIT_TEST_WITHOUT, test/helpers/requires.ts),
+// then the closing line CI judges a run by ("N passed, N failed, N skipped").
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
@@ -28,5 +29,19 @@ function namePattern(name) {
   const re = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   return `'${re.replace(/'/g, "'\\''")}'`;
 }
+// An opted-out suite's title says "(opted out: S3JIT_TEST_WITHOUT=a,b)": count its tests per name.
+const optedOut = new Map((process.env.S3JIT_TEST_WITHOUT ?? "").split(",").map((n) => n.trim()).filter(Boolean).map((n) => [n, 0]));
+for (const file of report.testResults ?? []) {
+  for (const t of file.assertionResults ?? []) {
+    const m = /\(opted out: S3JIT_TEST_WITHOUT=([^)]+)\)/.exec(t.fullName ?? [...(t.ancestorTitles ?? []), t.title].join(" "));
+    if (m && t.status !== "passed" && t.status !== "failed") for (const n of m[1].split(",")) optedOut.set(n, (optedOut.get(n) ?? 0) + 1);
+  }
+}
+const plural = (n) => `${n} test${n === 1 ? "" : "s"}`;
+console.log(
+  optedOut.size === 0
+    ? `${label}: opted out: nothing (S3JIT_TEST_WITHOUT unset)`
+    : `${label}: opted out: ${[...optedOut].map(([n, count]) => `${n} (S3JIT_TEST_WITHOUT), ${plural(count)} skipped`).join("; ")}`,
+);
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${label}: ${report.numPassedTests ?? 0} passed, ${report.numFailedTests ?? 0} failed, ${skipped} skipped`);

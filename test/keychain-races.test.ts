@@ -1,9 +1,10 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import { KeytarStore, probeKeychain } from "../src/store/keytar.js";
+import { KeytarStore } from "../src/store/keytar.js";
 import { Secrets } from "../src/store/secrets.js";
+import { requires } from "./helpers/requires.js";
 
 /**
  * Issue 15, bullet 6: with the real OS keychain, a session being stored while a revoke or a logout
@@ -14,14 +15,7 @@ import { Secrets } from "../src/store/secrets.js";
 
 const run = promisify(execFile);
 
-const reachable = await probeKeychain("s3jit-probe-races").then(
-  () => true,
-  () => {
-    console.warn("keychain race tests skipped: no Secret Service reachable (run under scripts/with-keyring.sh)");
-    return false;
-  },
-);
-if (process.env.CI && !reachable) throw new Error("CI must run the keychain tests: no Secret Service is reachable");
+const keychain = await requires("keychain");
 
 const service = `s3jit-test-races-${randomBytes(4).toString("hex")}`;
 
@@ -38,7 +32,7 @@ const session = (i: number) => ({ accessKeyId: `ASIARACE${i}`, secretAccessKey: 
 // The race is a matter of thread scheduling: enough rounds that it showed in every run before the fix.
 const ROUNDS = 60;
 
-describe.skipIf(!reachable)("keychain races (real Secret Service)", () => {
+keychain.describe("keychain races (real Secret Service)", () => {
   afterAll(async () => {
     const store = new KeytarStore(service);
     for (const k of await store.list()) await store.delete(k);

@@ -3,19 +3,13 @@ import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { KeytarStore, probeKeychain } from "../src/store/keytar.js";
+import { KeytarStore } from "../src/store/keytar.js";
+import { requires } from "./helpers/requires.js";
 import { fetchCredentials, startStack, type Stack } from "./helpers/stack.js";
 
 const run = promisify(execFile);
 
-const reachable = await probeKeychain("s3jit-probe-e2e").then(
-  () => true,
-  () => {
-    console.warn("keychain end-to-end tests skipped: no Secret Service reachable (run under scripts/with-keyring.sh)");
-    return false;
-  },
-);
-if (process.env.CI && !reachable) throw new Error("CI must run the keychain tests: no Secret Service is reachable");
+const keychain = await requires("keychain");
 
 async function keyringItems(service: string): Promise<string> {
   try {
@@ -41,7 +35,7 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
-describe.skipIf(!reachable)("the OS keychain holds every secret (real gnome-keyring via libsecret)", () => {
+keychain.describe("the OS keychain holds every secret (real gnome-keyring via libsecret)", () => {
   let stack: Stack;
   let service: string;
   beforeAll(async () => {
@@ -115,7 +109,7 @@ describe("when the keychain is missing", () => {
   });
 });
 
-describe.skipIf(!reachable)("keychain integrity: an item that does not fit is never served", () => {
+keychain.describe("keychain integrity: an item that does not fit is never served", () => {
   it("a session minted under another scope (policy hash changed) is discarded at restart and re-minted", async () => {
     const stack = await startStack({ keychain: "os" });
     try {

@@ -5,6 +5,7 @@ import { describeSteps, install, processRunner, status, uninstall, type ServiceO
 import { launchd } from "./launchd.js";
 import { NoServiceSessionError, ServiceCommandError, UnsupportedPlatformError } from "./platform.js";
 import { systemd } from "./systemd.js";
+import { requires } from "../../test/helpers/requires.js";
 import { pathsUnder, recordingRunner, tempHome } from "../../test/helpers/service.js";
 
 const NODE = "/opt/node 20/bin/node";
@@ -206,15 +207,17 @@ it("processRunner reports exit codes and a missing command without throwing", as
   expect(await processRunner(["s3jit-no-such-command"])).toMatchObject({ code: 127 });
 });
 
-// Only where a user manager answers, and only when asked: this installs into the real
-// ~/.config/systemd/user of whoever runs it.
-const realSession = (await processRunner(SYSTEMCTL_PROBE)).code === 0;
-const optedIn = process.env.S3JIT_TEST_REAL_SYSTEMD === "1";
-describe.skipIf(!(realSession && optedIn))("real systemctl --user (S3JIT_TEST_REAL_SYSTEMD=1)", () => {
+// The user's own manager and ~/.config/systemd/user: a user manager cannot be pointed at a
+// folder of the test's. So the test refuses to touch an s3jit unit that is already there.
+const systemdUser = await requires("systemd-user");
+systemdUser.describe("real systemctl --user (your own user manager)", () => {
   it("install → status → uninstall", async () => {
     const opts: ServiceOptions = { dryRun: false, home: process.env.HOME!, run: processRunner };
+    const existing = systemd.targetPath(opts.home);
+    if (existsSync(existing)) throw new Error(`${existing} is there already: this test would replace and then remove your own s3jit service; opt out with S3JIT_TEST_WITHOUT=systemd-user`);
     const done = await install(opts);
     try {
+      expect(done.file).toBe(existing);
       expect(existsSync(done.file)).toBe(true);
       const st = await status(opts);
       expect(st.state?.enabled).toBe(true);
@@ -225,6 +228,3 @@ describe.skipIf(!(realSession && optedIn))("real systemctl --user (S3JIT_TEST_RE
     expect((await processRunner(["systemctl", "--user", "is-enabled", "s3jit.service"])).code).not.toBe(0);
   });
 });
-if (!realSession || !optedIn) {
-  it.skip(`real systemctl --user test skipped: ${realSession ? "set S3JIT_TEST_REAL_SYSTEMD=1 to run it" : "no systemd user session here (systemctl --user cannot reach a manager)"}`, () => {});
-}

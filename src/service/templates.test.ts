@@ -7,7 +7,10 @@ import { cliPath, serviceContext } from "./install.js";
 import { launchd } from "./launchd.js";
 import { systemd } from "./systemd.js";
 import { fill, shellLine, systemdWord, xmlEscape } from "./template.js";
+import { requires } from "../../test/helpers/requires.js";
 import { pathsUnder, recordingRunner, tempHome } from "../../test/helpers/service.js";
+
+const systemdAnalyze = await requires("systemd-analyze");
 
 const ctxFor = (home: string, over: { node?: string; cli?: string } = {}) =>
   serviceContext({ dryRun: true, home, run: recordingRunner(), paths: pathsUnder(home), uid: 501, ...over });
@@ -66,49 +69,43 @@ describe("systemd unit", () => {
   // `--user` verification needs a runtime folder (the user manager's XDG_RUNTIME_DIR); one made
   // for the test is enough, no running user manager is needed. It exits 0 even for unknown or
   // unparsable settings, so the test also requires that it says nothing about the unit.
-  const analyze = spawnSync("systemd-analyze", ["--version"]).status === 0;
-  // A run without systemd-analyze opts out by name (S3JIT_TEST_WITHOUT=systemd-analyze); the
-  // checks below then show as skipped. Otherwise its absence fails the run instead of passing it.
-  const optedOut = (process.env.S3JIT_TEST_WITHOUT ?? "").split(",").includes("systemd-analyze");
-  function verify(unitText: string, home: string) {
-    const dir = path.join(home, "..", "verify");
-    const runtime = path.join(home, "..", "runtime");
-    mkdirSync(dir, { recursive: true });
-    mkdirSync(runtime, { recursive: true, mode: 0o700 });
-    chmodSync(runtime, 0o700);
-    const file = path.join(dir, "s3jit.service");
-    writeFileSync(file, unitText);
-    const r = spawnSync("systemd-analyze", ["verify", "--user", file], { encoding: "utf8", env: { ...process.env, XDG_RUNTIME_DIR: runtime, SYSTEMD_LOG_COLOR: "0" } });
-    const complaints = `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => l.includes("s3jit.service") || l.includes("ailed"));
-    return { status: r.status, complaints };
-  }
+  systemdAnalyze.describe("systemd-analyze verify --user", () => {
+    function verify(unitText: string, home: string) {
+      const dir = path.join(home, "..", "verify");
+      const runtime = path.join(home, "..", "runtime");
+      mkdirSync(dir, { recursive: true });
+      mkdirSync(runtime, { recursive: true, mode: 0o700 });
+      chmodSync(runtime, 0o700);
+      const file = path.join(dir, "s3jit.service");
+      writeFileSync(file, unitText);
+      const r = spawnSync("systemd-analyze", ["verify", "--user", file], { encoding: "utf8", env: { ...process.env, XDG_RUNTIME_DIR: runtime, SYSTEMD_LOG_COLOR: "0" } });
+      const complaints = `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => l.includes("s3jit.service") || l.includes("ailed"));
+      return { status: r.status, complaints };
+    }
 
-  it.skipIf(!analyze)("passes systemd-analyze verify --user with the real node and CLI", () => {
-    const home = tempHome();
-    expect(existsSync(cliPath())).toBe(true);
-    const result = verify(systemd.render(ctxFor(home)), home);
-    expect(result).toEqual({ status: 0, complaints: [] });
-  });
+    it("passes systemd-analyze verify --user with the real node and CLI", () => {
+      const home = tempHome();
+      expect(existsSync(cliPath())).toBe(true);
+      const result = verify(systemd.render(ctxFor(home)), home);
+      expect(result).toEqual({ status: 0, complaints: [] });
+    });
 
-  it.skipIf(!analyze)("passes verify with node and the CLI under paths with spaces and %", () => {
-    const home = tempHome();
-    const bin = path.join(home, "..", "node 100% here");
-    mkdirSync(bin, { recursive: true });
-    symlinkSync(process.execPath, path.join(bin, "node"));
-    const result = verify(systemd.render(ctxFor(home, { node: path.join(bin, "node") })), home);
-    expect(result).toEqual({ status: 0, complaints: [] });
-  });
+    it("passes verify with node and the CLI under paths with spaces and %", () => {
+      const home = tempHome();
+      const bin = path.join(home, "..", "node 100% here");
+      mkdirSync(bin, { recursive: true });
+      symlinkSync(process.execPath, path.join(bin, "node"));
+      const result = verify(systemd.render(ctxFor(home, { node: path.join(bin, "node") })), home);
+      expect(result).toEqual({ status: 0, complaints: [] });
+    });
 
-  it.skipIf(!analyze)("verification catches a broken unit (so the checks above can fail)", () => {
-    const home = tempHome();
-    const broken = systemd.render(ctxFor(home)).replace("Restart=on-failure", "Restart=sometimes");
-    expect(verify(broken, home).complaints.join("\n")).toMatch(/Restart|restart/);
-    const missingNode = systemd.render(ctxFor(home, { node: "/nonexistent/node" }));
-    expect(verify(missingNode, home).status).not.toBe(0);
-  });
-
-  it.skipIf(analyze || optedOut)("systemd-analyze is installed (or the run opts out: S3JIT_TEST_WITHOUT=systemd-analyze)", () => {
-    expect.fail("systemd-analyze is not installed: install systemd, or run with S3JIT_TEST_WITHOUT=systemd-analyze to skip the unit verification");
+    it("verification catches a broken unit (so the checks above can fail)", () => {
+      const home = tempHome();
+      const broken = systemd.render(ctxFor(home)).replace("Restart=on-failure", "Restart=sometimes");
+      expect(verify(broken, home).complaints.join("\n")).toMatch(/Restart|restart/);
+      const missingNode = systemd.render(ctxFor(home, { node: "/nonexistent/node" }));
+      expect(verify(missingNode, home).status).not.toBe(0);
+    });
   });
 });
 

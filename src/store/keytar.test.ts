@@ -6,21 +6,14 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { KeytarStore, probeKeychain } from "./keytar.js";
+import { KeytarStore } from "./keytar.js";
 import { Secrets } from "./secrets.js";
+import { requires } from "../../test/helpers/requires.js";
 
 const run = promisify(execFile);
 const service = `s3jit-test-${randomBytes(4).toString("hex")}`;
 
-/** The keychain tests need a Secret Service; CI provides one (scripts/with-keyring.sh). */
-const reachable = await probeKeychain(service).then(
-  () => true,
-  (err: Error) => {
-    console.warn(`keychain tests skipped: no usable Secret Service here (${err.message.split(".")[0]}). Run them with scripts/with-keyring.sh.`);
-    return false;
-  },
-);
-if (process.env.CI && !reachable) throw new Error("CI must run the keychain tests: no Secret Service is reachable");
+const keychain = await requires("keychain");
 
 /** libsecret's own CLI as an outside witness of what is in the keyring. */
 async function secretTool(...args: string[]): Promise<string> {
@@ -31,7 +24,7 @@ async function secretTool(...args: string[]): Promise<string> {
   }
 }
 
-describe.skipIf(!reachable)("KeytarStore against the real Secret Service", () => {
+keychain.describe("KeytarStore against the real Secret Service", () => {
   const store = new KeytarStore(service);
   afterAll(async () => {
     for (const k of await store.list()) await store.delete(k);
@@ -101,16 +94,9 @@ describe("probeKeychain without a Secret Service", () => {
   }, CHILD_TIMEOUT);
 });
 
-const tools = await run("sh", ["-c", "command -v dbus-run-session && command -v gnome-keyring-daemon && command -v dbus-send"]).then(
-  () => true,
-  () => {
-    console.warn("with-keyring tests skipped: dbus-run-session, gnome-keyring-daemon or dbus-send is missing (scripts/setup-system.sh installs them)");
-    return false;
-  },
-);
-if (process.env.CI && !tools) throw new Error("CI must run the with-keyring tests: run scripts/setup-system.sh");
+const keyringTools = await requires("keyring-tools");
 
-describe.skipIf(!tools)("scripts/with-keyring.sh outside any session", () => {
+keyringTools.describe("scripts/with-keyring.sh outside any session", () => {
   it("gives CMD an unlocked keyring of its own, keeps CMD's exit status, and leaves nothing in HOME or TMPDIR", async () => {
     const home = await mkdtemp(path.join(os.tmpdir(), "s3jit-home-"));
     const tmp = await mkdtemp(path.join(os.tmpdir(), "s3jit-tmp-"));

@@ -2,18 +2,12 @@ import { describe, expect, it, afterAll } from "vitest";
 import { randomBytes } from "node:crypto";
 import type { SecretStore } from "./secret-store.js";
 import { MemoryStore } from "./memory.js";
-import { KeytarStore, probeKeychain } from "./keytar.js";
+import { KeytarStore } from "./keytar.js";
+import { requires } from "../../test/helpers/requires.js";
 
 /** One service name per run: parallel runs and the user's own s3jit items never collide. */
 const service = `s3jit-test-${randomBytes(4).toString("hex")}`;
-const keychain = await probeKeychain(service).then(
-  () => true,
-  (err: Error) => {
-    console.warn(`KeytarStore contract skipped: no usable Secret Service (${err.message.split(". ")[0]}). Run under scripts/with-keyring.sh.`);
-    return false;
-  },
-);
-if (process.env.CI && !keychain) throw new Error("CI must run the keychain tests: no Secret Service is reachable");
+const keychain = await requires("keychain");
 
 /** What every backend must do alike: the daemon cannot tell which one it has. */
 function contract(make: () => SecretStore): void {
@@ -57,7 +51,7 @@ function contract(make: () => SecretStore): void {
 
 describe("SecretStore contract: MemoryStore", () => contract(() => new MemoryStore()));
 
-describe.skipIf(!keychain)("SecretStore contract: KeytarStore (the real Secret Service)", () => contract(() => new KeytarStore(service)));
+keychain.describe("SecretStore contract: KeytarStore (the real Secret Service)", () => contract(() => new KeytarStore(service)));
 
 describe("MemoryStore", () => {
   it("shares nothing between instances (each daemon start begins empty)", async () => {

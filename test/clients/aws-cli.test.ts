@@ -1,7 +1,8 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IN_SCOPE, lastS3Signer, requireBinary, runProcess, seeded, startClientStack, type ClientStack } from "./harness.js";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { requires } from "../helpers/requires.js";
+import { AWS_CLI, IN_SCOPE, lastS3Signer, runProcess, seeded, startClientStack, type ClientStack } from "./harness.js";
 
 /**
  * AWS CLI v2 from Debian (awscli 2.9) at /usr/bin/aws — not a v1 `aws` that may come first on
@@ -9,9 +10,9 @@ import { IN_SCOPE, lastS3Signer, requireBinary, runProcess, seeded, startClientS
  * --endpoint-url and the token comes from AWS_CONTAINER_AUTHORIZATION_TOKEN.
  */
 
-const AWS = requireBinary("/usr/bin/aws", "AWS CLI v2 client tests");
+const awsCli = await requires("aws-cli-v2");
 
-describe.runIf(AWS !== undefined)("AWS CLI v2 (Debian awscli) through s3jit", () => {
+awsCli.describe("AWS CLI v2 (Debian awscli) through s3jit", () => {
   let cs: ClientStack;
   beforeAll(async () => {
     cs = await startClientStack();
@@ -21,14 +22,14 @@ describe.runIf(AWS !== undefined)("AWS CLI v2 (Debian awscli) through s3jit", ()
   });
 
   const aws = async (args: string[], input?: string) =>
-    runProcess(AWS!, ["--endpoint-url", cs.stack.sandbox.url, ...args], { env: await cs.clientEnv(), ...(input !== undefined ? { input } : {}) });
+    runProcess(AWS_CLI, ["--endpoint-url", cs.stack.sandbox.url, ...args], { env: await cs.clientEnv(), ...(input !== undefined ? { input } : {}) });
   const expectDenied = (p: { code: number; stderr: string }, operation: string) => {
     expect(p.code).not.toBe(0);
     expect(p.stderr).toContain(`An error occurred (AccessDenied) when calling the ${operation} operation: Access Denied`);
   };
 
   it("`aws configure export-credentials` shows the credentials the daemon serves", async () => {
-    const p = await runProcess(AWS!, ["configure", "export-credentials"], { env: await cs.clientEnv() });
+    const p = await runProcess(AWS_CLI, ["configure", "export-credentials"], { env: await cs.clientEnv() });
     expect(p.code, p.stderr).toBe(0);
     const out = JSON.parse(p.stdout) as Record<string, unknown>;
     expect(out).toMatchObject({ Version: 1, AccessKeyId: await cs.servedAccessKeyId() });
@@ -78,10 +79,10 @@ describe.runIf(AWS !== undefined)("AWS CLI v2 (Debian awscli) through s3jit", ()
 
   it("`s3jit exec audit -- aws s3 cp …` works with nothing else set", async () => {
     // stack.env carries no AWS credentials, token or region: exec supplies them.
-    const p = await cs.stack.cli(["exec", "audit", "--", AWS!, "--endpoint-url", cs.stack.sandbox.url, "s3", "cp", `s3://${IN_SCOPE.bucket}/${IN_SCOPE.key}`, "-"]);
+    const p = await cs.stack.cli(["exec", "audit", "--", AWS_CLI, "--endpoint-url", cs.stack.sandbox.url, "s3", "cp", `s3://${IN_SCOPE.bucket}/${IN_SCOPE.key}`, "-"]);
     expect(p.code, p.stderr).toBe(0);
     expect(p.stdout).toBe(seeded(cs.stack, IN_SCOPE.bucket, IN_SCOPE.key));
-    const refused = await cs.stack.cli(["exec", "audit", "--", AWS!, "--endpoint-url", cs.stack.sandbox.url, "s3", "rm", `s3://${IN_SCOPE.bucket}/${IN_SCOPE.key}`]);
+    const refused = await cs.stack.cli(["exec", "audit", "--", AWS_CLI, "--endpoint-url", cs.stack.sandbox.url, "s3", "rm", `s3://${IN_SCOPE.bucket}/${IN_SCOPE.key}`]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain("AccessDenied");
   });
@@ -89,7 +90,7 @@ describe.runIf(AWS !== undefined)("AWS CLI v2 (Debian awscli) through s3jit", ()
   it("fails with an error naming the fix after `s3jit revoke audit`", async () => {
     const env = await cs.clientEnv();
     expect((await cs.stack.cli(["revoke", "audit"])).code).toBe(0);
-    const p = await runProcess(AWS!, ["--endpoint-url", cs.stack.sandbox.url, "s3", "cp", `s3://${IN_SCOPE.bucket}/${IN_SCOPE.key}`, "-"], { env });
+    const p = await runProcess(AWS_CLI, ["--endpoint-url", cs.stack.sandbox.url, "s3", "cp", `s3://${IN_SCOPE.bucket}/${IN_SCOPE.key}`, "-"], { env });
     expect(p.code).not.toBe(0);
     expect(p.stdout).toBe("");
     expect(p.stderr).toMatch(/s3jit grant audit/);

@@ -1,8 +1,9 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { CLI } from "../helpers/stack.js";
-import { FIXTURES, fixtureResult, IN_SCOPE, lastS3Signer, OUT_OF_SCOPE, requireBinary, runProcess, seeded, startClientStack, type ClientStack } from "./harness.js";
+import { requires } from "../helpers/requires.js";
+import { FIXTURES, fixtureResult, IN_SCOPE, lastS3Signer, OUT_OF_SCOPE, PYTHON, runProcess, seeded, startClientStack, type ClientStack } from "./harness.js";
 
 /**
  * boto3 from Debian (python3-boto3, botocore 1.29) in its own process. Debian's python, not
@@ -10,17 +11,10 @@ import { FIXTURES, fixtureResult, IN_SCOPE, lastS3Signer, OUT_OF_SCOPE, requireB
  * (it ignores AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and accepts only 127.0.0.1/localhost).
  */
 
-const PYTHON = requireBinary("/usr/bin/python3", "boto3 client tests");
 const SCRIPT = path.join(FIXTURES, "boto3_s3.py");
+const boto3 = await requires("boto3");
 
-async function hasBoto3(python: string | undefined): Promise<boolean> {
-  if (!python) return false;
-  const p = await runProcess(python, ["-c", "import boto3"], { env: { PATH: "/usr/bin:/bin" } });
-  if (p.code !== 0) process.stderr.write("skipping boto3 client tests: python3-boto3 is not installed (CI installs it in .ci/run)\n");
-  return p.code === 0;
-}
-
-describe.runIf(await hasBoto3(PYTHON))("boto3 (Debian python3-boto3) through s3jit", () => {
+boto3.describe("boto3 (Debian python3-boto3) through s3jit", () => {
   let cs: ClientStack;
   beforeAll(async () => {
     cs = await startClientStack();
@@ -29,7 +23,7 @@ describe.runIf(await hasBoto3(PYTHON))("boto3 (Debian python3-boto3) through s3j
     await cs?.close();
   });
 
-  const py = async (env: NodeJS.ProcessEnv, ...args: string[]) => fixtureResult(await runProcess(PYTHON!, [SCRIPT, ...args], { env }));
+  const py = async (env: NodeJS.ProcessEnv, ...args: string[]) => fixtureResult(await runProcess(PYTHON, [SCRIPT, ...args], { env }));
   const boto3 = async (...args: string[]) => py(await cs.clientEnv(), ...args);
   const denied = { ok: false, name: "AccessDenied", message: "Access Denied", status: 403 };
 

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { ROOT, runProcess, startStack, type CliResult, type Stack, type StackOptions } from "../helpers/stack.js";
 
@@ -27,12 +26,12 @@ export function fixtureResult(p: Proc): Record<string, unknown> & { ok: boolean 
   }
 }
 
-/** A client binary, or undefined (with the reason on stderr) when this machine lacks it. */
-export function requireBinary(file: string, why: string): string | undefined {
-  if (existsSync(file)) return file;
-  process.stderr.write(`skipping ${why}: ${file} is not installed (CI installs it in .ci/run)\n`);
-  return undefined;
-}
+/**
+ * The clients from Debian's packages, by full path: not a v1 `aws` or another python3 that may
+ * come first on PATH. Their suites require "aws-cli-v2" / "boto3" (test/helpers/requires.ts).
+ */
+export const AWS_CLI = "/usr/bin/aws";
+export const PYTHON = "/usr/bin/python3";
 
 async function served(url: string, token: string): Promise<number> {
   const res = await fetch(url, { headers: { authorization: token } });

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FIXTURES, fixtureResult, lastS3Signer, requireBinary, runProcess, startClientStack, type ClientStack } from "./harness.js";
+import { requires } from "../helpers/requires.js";
+import { AWS_CLI, FIXTURES, fixtureResult, lastS3Signer, PYTHON, runProcess, startClientStack, type ClientStack } from "./harness.js";
 
 /**
  * The reads issue 14 added, through the daemon with real clients (profile `audit`, scope
@@ -10,9 +11,7 @@ import { FIXTURES, fixtureResult, lastS3Signer, requireBinary, runProcess, start
  * contexts (test/sandbox/s3-kms.test.ts shows the same read refused outside them).
  */
 
-const AWS = requireBinary("/usr/bin/aws", "AWS CLI v2 policy-read tests");
-const PYTHON = requireBinary("/usr/bin/python3", "boto3 policy-read tests");
-const HAS_BOTO3 = PYTHON !== undefined && (await runProcess(PYTHON, ["-c", "import boto3"], { env: { PATH: "/usr/bin:/bin" } })).code === 0;
+const [awsCli, boto3Client] = await Promise.all([requires("aws-cli-v2"), requires("boto3")]);
 const KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const KMS_OBJECT = { key: "2026/04/kms.json", body: '{"month":"2026-04","sse":"aws:kms"}\n' };
 const JAPANESE = { key: "2026/レポート/一月の売上.csv", body: "月,売上\n1月,1000\n" };
@@ -39,8 +38,8 @@ describe("the reads the session policy allows, through s3jit with real clients",
     expect((audit.policy as { chars: number }).chars).toBeLessThanOrEqual(2048);
   });
 
-  describe.runIf(AWS !== undefined)("AWS CLI v2 (/usr/bin/aws)", () => {
-    const aws = async (...args: string[]) => runProcess(AWS!, ["--endpoint-url", cs.stack.sandbox.url, ...args], { env: await cs.clientEnv() });
+  awsCli.describe("AWS CLI v2 (/usr/bin/aws)", () => {
+    const aws = async (...args: string[]) => runProcess(AWS_CLI, ["--endpoint-url", cs.stack.sandbox.url, ...args], { env: await cs.clientEnv() });
 
     it("reads an SSE-KMS object in scope (no key ARNs in the config)", async () => {
       const p = await aws("s3", "cp", `s3://audit-logs/${KMS_OBJECT.key}`, "-");
@@ -86,8 +85,8 @@ describe("the reads the session policy allows, through s3jit with real clients",
     });
   });
 
-  describe.runIf(HAS_BOTO3)("boto3 (/usr/bin/python3)", () => {
-    const boto3 = async (...args: string[]) => fixtureResult(await runProcess(PYTHON!, [path.join(FIXTURES, "boto3_s3.py"), ...args], { env: await cs.clientEnv() }));
+  boto3Client.describe("boto3 (/usr/bin/python3)", () => {
+    const boto3 = async (...args: string[]) => fixtureResult(await runProcess(PYTHON, [path.join(FIXTURES, "boto3_s3.py"), ...args], { env: await cs.clientEnv() }));
 
     it("reads an SSE-KMS object in scope and a key in Japanese", async () => {
       expect(await boto3("get", "audit-logs", KMS_OBJECT.key)).toMatchObject({ ok: true, body: KMS_OBJECT.body });

@@ -2,7 +2,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../helpers/stack.js";
-import { FIXTURES, fixtureResult, IN_SCOPE, lastS3Signer, requireBinary, runProcess, seeded, startClientStack, type ClientStack, type Proc } from "./harness.js";
+import { requires } from "../helpers/requires.js";
+import { AWS_CLI, FIXTURES, fixtureResult, IN_SCOPE, lastS3Signer, PYTHON, runProcess, seeded, startClientStack, type ClientStack, type Proc } from "./harness.js";
 import { laptop, SHADOW_SOURCES, STANDING_KEY, USER_REGION, type Laptop } from "./laptop.js";
 
 /**
@@ -13,8 +14,7 @@ import { laptop, SHADOW_SOURCES, STANDING_KEY, USER_REGION, type Laptop } from "
  * the key it saw) while the user's region, addressing style and retries still apply.
  */
 
-const AWS = requireBinary("/usr/bin/aws", "AWS CLI v2 shadowing tests");
-const PYTHON = requireBinary("/usr/bin/python3", "boto3 shadowing tests");
+const [awsCli, boto3] = await Promise.all([requires("aws-cli-v2"), requires("boto3")]);
 const JS = path.join(FIXTURES, "js-s3.mjs");
 const BOTO3 = path.join(FIXTURES, "boto3_s3.py");
 
@@ -68,12 +68,12 @@ describe("a lived-in laptop: nothing shadows s3jit's session", () => {
       expect(fixtureResult(who)).toMatchObject({ ok: true, accessKeyId: served, region: USER_REGION, maxAttempts: 4 });
     });
 
-    it.runIf(PYTHON)("boto3 under exec and env", async () => {
+    boto3.it("boto3 under exec and env", async () => {
       for (const mode of ["exec", "env"] as Mode[]) {
-        const get = await under(mode, home.env, PYTHON!, [BOTO3, "get", IN_SCOPE.bucket, IN_SCOPE.key]);
+        const get = await under(mode, home.env, PYTHON, [BOTO3, "get", IN_SCOPE.bucket, IN_SCOPE.key]);
         expect(fixtureResult(get), `${mode}: ${get.stderr}`).toMatchObject({ ok: true, body: seeded(cs.stack, IN_SCOPE.bucket, IN_SCOPE.key) });
         expectSessionSigned();
-        const who = await under(mode, home.env, PYTHON!, [BOTO3, "whoami"]);
+        const who = await under(mode, home.env, PYTHON, [BOTO3, "whoami"]);
         expect(fixtureResult(who), mode).toMatchObject({
           ok: true,
           accessKeyId: served,
@@ -84,14 +84,14 @@ describe("a lived-in laptop: nothing shadows s3jit's session", () => {
       }
     }, 60_000);
 
-    it.runIf(AWS)("AWS CLI v2 under exec and env", async () => {
+    awsCli.it("AWS CLI v2 under exec and env", async () => {
       for (const mode of ["exec", "env"] as Mode[]) {
-        const cp = await under(mode, home.env, AWS!, ["--endpoint-url", cs.stack.sandbox.url, "s3", "cp", `s3://${IN_SCOPE.bucket}/${IN_SCOPE.key}`, "-"]);
+        const cp = await under(mode, home.env, AWS_CLI, ["--endpoint-url", cs.stack.sandbox.url, "s3", "cp", `s3://${IN_SCOPE.bucket}/${IN_SCOPE.key}`, "-"]);
         expect(cp.code, `${mode}: ${cp.stderr}`).toBe(0);
         expect(cp.stdout).toBe(seeded(cs.stack, IN_SCOPE.bucket, IN_SCOPE.key));
         expectSessionSigned();
         // What the CLI resolved and from where: the key from the container provider, the region from a config file.
-        const list = await under(mode, home.env, AWS!, ["configure", "list"]);
+        const list = await under(mode, home.env, AWS_CLI, ["configure", "list"]);
         expect(list.code, `${mode}: ${list.stderr}`).toBe(0);
         expect(list.stdout).toMatch(new RegExp(`access_key +\\*+${served.slice(-4)} +container-role`));
         expect(list.stdout).toMatch(new RegExp(`region +${USER_REGION} +config-file`));
