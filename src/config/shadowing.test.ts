@@ -127,7 +127,7 @@ describe("isolate", () => {
     );
   });
 
-  it.skipIf(process.getuid?.() === 0)("refuses a config it cannot read (the user's settings would be lost)", () => {
+  it.skipIf(process.getuid?.() === 0)("refuses a config it cannot read (the user's settings would be lost); not as root, whom file modes do not stop", () => {
     write("config", "[default]\nregion = eu-west-1\n");
     chmodSync(path.join(home, ".aws", "config"), 0);
     expect(() => isolate({ HOME: home }, opts())).toThrow(/cannot read .*\.aws\/config \(EACCES\) to carry your settings over/);

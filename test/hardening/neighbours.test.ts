@@ -73,7 +73,7 @@ describe("neighbours: file modes and another user", () => {
     s.on("error", (e) => { out.connect = e.code; });
     s.on("close", () => console.log(JSON.stringify(out)));`;
 
-  it.runIf(isRoot)("refuses a client running as nobody: no connection to the control socket, no token file read", async () => {
+  it.runIf(isRoot)("refuses a client running as nobody: no connection to the control socket, no token file read (as root only: the client runs as nobody)", async () => {
     const out = await asNobody(probe(files.socket, files.tokenFile));
     expect(out.uid).toBe("65534");
     expect(out.dir).toBe("EACCES");
@@ -82,7 +82,7 @@ describe("neighbours: file modes and another user", () => {
     expect(out.answer).toBeUndefined();
   });
 
-  it.runIf(isRoot)("still refuses nobody when the socket's folder is opened by mistake: the socket's own 0600 holds", async () => {
+  it.runIf(isRoot)("still refuses nobody when the socket's folder is opened by mistake: the socket's own 0600 holds (as root only: the client runs as nobody)", async () => {
     chmodSync(files.runtime, 0o755);
     chmodSync(files.tokens, 0o755);
     try {

@@ -69,7 +69,7 @@ describe("the daemon's folders", () => {
     expect(statSync(elsewhere).mode & 0o777).toBe(0o777); // not "tightened" through the link
   });
 
-  it.runIf(isRoot)("refuses a folder another user created first, naming the owner and the fix", () => {
+  it.runIf(isRoot)("refuses a folder another user created first, naming the owner and the fix (as root only: the folder is chowned to nobody)", () => {
     const base = scratch();
     chmodSync(base, 0o1777); // a shared /tmp
     const dir = path.join(base, "s3jit");
@@ -96,7 +96,7 @@ describe("the CLI's side of the control socket", () => {
     expect(fake.requests).toBe(0);
   });
 
-  it.runIf(isRoot)("refuses a neighbour's socket in a neighbour's folder, and never sends it a request", async () => {
+  it.runIf(isRoot)("refuses a neighbour's socket in a neighbour's folder, and never sends it a request (as root only: the socket is chowned to nobody)", async () => {
     const dir = path.join(scratch(), "s3jit");
     mkdirSync(dir, { mode: 0o700 });
     const socket = path.join(dir, "control.sock");
