@@ -8,9 +8,20 @@
 const MODULES = {
   policy: { mutate: ["src/policy/**/*.ts"], tests: ["src/policy/**/*.test.ts", "test/policy/**/*.test.ts", "test/mutation-kills/policy*.test.ts"] },
   windows: { mutate: ["src/windows/**/*.ts"], tests: ["src/windows/**/*.test.ts", "test/broker/races.test.ts", "test/broker/mint-refusals.test.ts", "test/mutation-kills/windows*.test.ts"] },
-  // Without test/broker/interleavings.test.ts: its property takes 5 s per mutant (hours for the
-  // module at one runner). The broker's score is therefore a lower bound.
-  broker: { mutate: ["src/broker/**/*.ts"], tests: ["test/broker/races.test.ts", "test/broker/mint-refusals.test.ts", "test/mutation-kills/broker*.test.ts"] },
+  // Every in-process test that drives the real broker (the sandbox answers SSO and STS): races,
+  // refusals, the interleavings and never-beyond properties, refresh ahead, window end, the STS
+  // minters. Properties run fewer times under mutation (S3JIT_PROPERTY_RUNS below).
+  broker: {
+    mutate: ["src/broker/**/*.ts"],
+    tests: [
+      "test/broker/*.test.ts",
+      "test/windows/*.test.ts",
+      "test/never-beyond.test.ts",
+      "test/sts/*.test.ts",
+      "src/broker/*.test.ts",
+      "test/mutation-kills/broker*.test.ts",
+    ],
+  },
   endpoint: {
     // The server is built in beforeAll: its set-up code counts as static, and is run, not ignored.
     runStatic: true,
@@ -29,6 +40,10 @@ const modules = chosen ? [MODULES[chosen]] : Object.values(MODULES);
 // Read by vitest.mutation.config.ts in Stryker's test-runner processes (they inherit the environment).
 if (chosen) process.env.S3JIT_MUTATION_TESTS = MODULES[chosen].tests.join(",");
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+// Every mutant meets the same property inputs (CI's seed unless one is given), so a score is
+// repeatable and a kill is not luck; and properties run fewer times: each mutant runs them again.
+process.env.S3JIT_FC_SEED ??= "20261128";
+process.env.S3JIT_PROPERTY_RUNS ??= "15";
 const name = chosen ?? "all";
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -9,6 +9,8 @@ const ALL = [
   "test/broker/**/*.test.ts",
   "test/sso/**/*.test.ts",
   "test/sts/**/*.test.ts",
+  "test/windows/**/*.test.ts",
+  "test/never-beyond.test.ts",
   "test/policy/**/*.test.ts",
   "test/mutation-kills/**/*.test.ts",
 ];

@@ -20,7 +20,8 @@ import { profileToml, ROLE_ARN, SSO_TOML } from "./helpers/config.js";
  * sandbox, with one clock the test moves for both. Every property run opens a random window and
  * asks at a random moment around it.
  */
-const RUNS = 60;
+// Fewer under mutation testing (stryker.config.mjs sets S3JIT_PROPERTY_RUNS): each mutant runs it.
+const RUNS = Math.min(60, Number(process.env.S3JIT_PROPERTY_RUNS ?? 60));
 
 const KEYS = { scope: ["audit-logs/2026/"], max_window: "8h", session_ttl: "1h" };
 const CONFIG = SSO_TOML + profileToml("scoped", KEYS) + profileToml("chained", { role_arn: ROLE_ARN, ...KEYS });

@@ -145,7 +145,8 @@ describe("random interleavings of state changes and slow AWS answers", () => {
           expect(problems).toEqual([]);
         },
       ),
-      { numRuns: 300 },
+      // Fewer under mutation testing (stryker.config.mjs sets S3JIT_PROPERTY_RUNS): each mutant runs it.
+      { numRuns: Math.min(300, Number(process.env.S3JIT_PROPERTY_RUNS ?? 300)) },
     );
     console.log(`interleavings: ${JSON.stringify(seen)}`);
     expect(seen.served).toBeGreaterThan(0);
