@@ -56,17 +56,18 @@ describe(`crash safety (SIGKILL, keychain ${osKeychain ? "os" : "memory"})`, () 
   });
 
   it("SIGKILL while a mint is in flight: after restart the window ends when it did, and a fresh session ends no later", async () => {
-    // The grant's own mint and the first request's are both held at STS for 8 s.
-    stack.sandbox.inject({ action: "GetScopedCredentials", delayMs: 8_000, times: 2 });
+    // The grant's own mint is held at STS: the daemon dies with it in flight.
+    const held = stack.sandbox.hold("GetScopedCredentials");
     expect((await stack.cli(["grant", "audit", "--for", "20m", "--reason", "crash mint"])).code).toBe(0);
     const end = await endOf();
     expect(end).not.toBeNull();
     const ep = await endpointOf(stack, "audit");
+    const inFlight = await held.arrived;
     const pending = get(ep);
-    await sleep(1_500);
-    const mintsBefore = stack.sandbox.count("GetScopedCredentials");
-    expect(mintsBefore).toBeGreaterThanOrEqual(1);
     await stack.stopDaemon("SIGKILL");
+    // STS answers only now, to a dead daemon.
+    held.release();
+    expect(inFlight.status).toBe(0);
     // The client in flight gets no credential from a dead daemon.
     expect((await pending).status).not.toBe(200);
 
@@ -108,6 +109,8 @@ describe(`crash safety (SIGKILL, keychain ${osKeychain ? "os" : "memory"})`, () 
         stack.cli(["revoke", "audit"]),
         stack.cli(["grant", "audit", "--for", `${minutes}m`, "--reason", `round ${i} again`]),
       ];
+      // A deliberate real-time gap: a random kill moment among the writes; every outcome is
+      // asserted the same way, so no result depends on where it falls.
       await sleep(50 + Math.floor(Math.random() * 400));
       await stack.stopDaemon("SIGKILL");
       await Promise.allSettled(ops);
@@ -118,7 +121,8 @@ describe(`crash safety (SIGKILL, keychain ${osKeychain ? "os" : "memory"})`, () 
       if (end === null) seenClosed++;
       else {
         seenOpen++;
-        // Never beyond the longest window any grant so far asked for (this round's, the longest).
+        // Never beyond the longest window any grant so far asked for (this round's, the longest):
+        // every grant was asked before now, so a slow machine only loosens this.
         expect(end).toBeLessThanOrEqual(Date.now() + minutes * 60_000);
         expect(end).toBeGreaterThan(asked);
       }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Stack } from "../helpers/stack.js";
+import { waitForLine } from "../helpers/wait.js";
 import { grantedStack, openIdle, rawRequest, sdkRequest, sleep, slowHeaders, type Endpoint } from "./raw.js";
 
 /**
@@ -41,30 +42,37 @@ describe("endpoint resource limits (real daemon)", () => {
     expect(locked.status).toBe(429);
     expect(ok.status).toBe(200);
     expect((JSON.parse(ok.body) as { AccessKeyId: string }).AccessKeyId).toMatch(/^ASIA/);
-    // The lockout ends by itself: a wrong token is 401 again after Retry-After.
+    // The lockout ends by itself: a wrong token is 401 again after Retry-After. Not a race: the
+    // wait is the client's side of the promise (honour Retry-After, plus a second's margin); a
+    // loaded machine only waits longer.
     await sleep((Number(locked.headers["retry-after"]) + 1) * 1000);
     expect((await rawRequest(ep.port, bad())).status).toBe(401);
   }, 30_000);
 
-  it("logs one RateLimited audit line per lockout, not one per refused request", () => {
-    const audit = readFileSync(path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log"), "utf8");
+  it("logs one RateLimited audit line per lockout, not one per refused request", async () => {
+    const file = path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log");
+    // The audit writes asynchronously: wait for the lockout's line to reach the file.
+    await waitForLine(file, /"RateLimited"/);
+    const audit = readFileSync(file, "utf8");
     const lines = audit.split("\n").filter((l) => l.includes('"RateLimited"'));
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(lines.length).toBeLessThan(5);
   });
 
-  it("closes a socket that trickles its headers within seconds", async () => {
-    const r = await slowHeaders(ep.port, `GET ${P} HTTP/1.1\r\nHost: 127.0.0.1:${ep.port}\r\nX-Slow: `, 30_000);
-    // headersTimeout 5 s, checked every second; generous on a loaded CI machine, far below Node's 60 s default.
-    expect(r.closedAfterMs).toBeLessThan(12_000);
+  // The daemon's own deadlines (headers 5 s, idle 5-10 s) are real time in a spawned daemon: the
+  // test asserts the server closes, and gives up only at 45 s, below Node's own 60 s
+  // headersTimeout, so a daemon without its deadline still fails, and a slow machine does not.
+  it("closes a socket that trickles its headers (its header deadline, not Node's 60 s default)", async () => {
+    const r = await slowHeaders(ep.port, `GET ${P} HTTP/1.1\r\nHost: 127.0.0.1:${ep.port}\r\nX-Slow: `, 45_000);
+    expect(r.closedByServer, `still open after ${r.closedAfterMs} ms`).toBe(true);
     expect(r.answer).not.toContain("200 OK");
-  }, 40_000);
+  }, 60_000);
 
-  it("closes a connection that never sends a byte within seconds", async () => {
-    const r = await slowHeaders(ep.port, "", 30_000, false);
+  it("closes a connection that never sends a byte (its deadline, not Node's 60 s default)", async () => {
+    const r = await slowHeaders(ep.port, "", 45_000, false);
+    expect(r.closedByServer, `still open after ${r.closedAfterMs} ms`).toBe(true);
     expect(r.answer === "" || r.answer.startsWith("HTTP/1.1 408 "), r.answer.slice(0, 40)).toBe(true);
-    expect(r.closedAfterMs).toBeLessThan(15_000);
-  }, 40_000);
+  }, 60_000);
 
   it("refuses headers beyond the limit with 431 and never reaches the token check", async () => {
     const many = Array.from({ length: 200 }, (_, i) => `X-Pad-${i}: ${"a".repeat(30)}`);

@@ -99,6 +99,7 @@ export async function endpointOf(stack: Stack, profile: string): Promise<Endpoin
   return { port: Number(new URL(url).port), url, token: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! };
 }
 
+/** For pacing and deliberate real-time gaps only: never to wait for something to have happened. */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A real daemon (startStack), logged in, with `audit`'s window open and served. */
@@ -118,27 +119,34 @@ export async function loginAndGrant(stack: Stack, profile: string): Promise<Endp
   return ep;
 }
 
-export async function waitFor200(ep: Endpoint, path: string, timeoutMs = 20_000): Promise<RawResponse> {
+/** Asks until a 200; the deadline only fails a hung run (the first mint may answer 503 for a while). */
+export async function waitFor200(ep: Endpoint, path: string, timeoutMs = 60_000): Promise<RawResponse> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await rawRequest(ep.port, sdkRequest(ep, { path }));
     if (r.status === 200) return r;
     if (Date.now() > deadline) throw new Error(`no 200 within ${timeoutMs} ms: last ${r.status} ${r.body}`);
+    // Pacing, as an SDK's backoff would.
     await sleep(200);
   }
 }
 
 /**
  * Connects, writes `prefix` and then, with `trickle`, one more header byte a second (slowloris):
- * how long the server took to close the connection, and what it answered. Gives up after `maxMs`.
+ * who closed the connection, and what the server answered. Gives up after `maxMs` (then
+ * `closedByServer` is false).
  */
-export function slowHeaders(port: number, prefix: string, maxMs: number, trickle = true): Promise<{ closedAfterMs: number; answer: string }> {
+export function slowHeaders(port: number, prefix: string, maxMs: number, trickle = true): Promise<{ closedByServer: boolean; closedAfterMs: number; answer: string }> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: "127.0.0.1", port });
     const started = Date.now();
     let answer = "";
     let timer: NodeJS.Timeout | undefined;
-    const stop = setTimeout(() => socket.destroy(), maxMs);
+    let gaveUp = false;
+    const stop = setTimeout(() => {
+      gaveUp = true;
+      socket.destroy();
+    }, maxMs);
     socket.on("connect", () => {
       if (prefix !== "") socket.write(prefix);
       if (trickle) timer = setInterval(() => socket.write("X"), 1000);
@@ -148,7 +156,7 @@ export function slowHeaders(port: number, prefix: string, maxMs: number, trickle
     socket.on("close", () => {
       clearInterval(timer);
       clearTimeout(stop);
-      resolve({ closedAfterMs: Date.now() - started, answer });
+      resolve({ closedByServer: !gaveUp, closedAfterMs: Date.now() - started, answer });
     });
   });
 }

@@ -5,6 +5,7 @@ import path from "node:path";
 import { CLI, fetchCredentials, startStack, type Stack } from "../helpers/stack.js";
 import { run as login } from "../../src/cli/login.js";
 import { controlClient } from "../../src/control/client.js";
+import { waitForFile } from "../helpers/wait.js";
 
 /** Runs `s3jit …` and hands its stderr to `onErr` as it arrives (the user reads as the command waits). */
 function runLive(stack: Stack, args: string[], env: NodeJS.ProcessEnv, onErr: (all: string) => void): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -23,12 +24,12 @@ function runLive(stack: Stack, args: string[], env: NodeJS.ProcessEnv, onErr: (a
 }
 
 /** A stand-in for the user's browser opener: records each URL it is asked to open, opens nothing. */
-function recordingOpener(dir: string): { browser: string; opened: () => string[] } {
+function recordingOpener(dir: string): { browser: string; log: string; opened: () => string[] } {
   const script = path.join(dir, "opener.sh");
   const log = path.join(dir, "opened.log");
   writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\n`);
   chmodSync(script, 0o700);
-  return { browser: script, opened: () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : []) };
+  return { browser: script, log, opened: () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : []) };
 }
 
 describe("s3jit login, as the user sees it", () => {
@@ -105,10 +106,14 @@ describe("s3jit login, as the user sees it", () => {
     for (const tty of [true, false]) {
       const writes: string[] = [];
       const lines: string[] = [];
-      const io = { out: (t: string) => lines.push(`out:${t}`), err: (t: string) => lines.push(t), color: false, env: {} };
-      const running = login({ noBrowser: true, force: true }, { io, client, tty, tickMs: 100, write: (t) => writes.push(t) });
-      // Let the countdown tick a few times, then the user approves.
-      for (let i = 0; i < 100 && (tty ? writes.length : lines.length) < 4; i++) await new Promise((r) => setTimeout(r, 50));
+      // The countdown ticks (real 100 ms ticks: they only pace it) until a few have been shown,
+      // then the user approves: counted as they come, not after a pause.
+      let ticked!: () => void;
+      const enough = new Promise<void>((r) => (ticked = r));
+      const seen = () => (tty ? writes.length : lines.length) >= 4 && ticked();
+      const io = { out: (t: string) => lines.push(`out:${t}`), err: (t: string) => (lines.push(t), seen()), color: false, env: {} };
+      const running = login({ noBrowser: true, force: true }, { io, client, tty, tickMs: 100, write: (t) => (writes.push(t), seen()) });
+      await enough;
       const code = /shows the code (\S+)\./.exec(lines.join("\n"))![1]!;
       await fetch(`${s.sandbox.url}/sandbox/device?user_code=${encodeURIComponent(code)}`);
       expect(await running).toBe(0);
@@ -145,17 +150,14 @@ describe("storm with auto_login = true", () => {
         const res = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
         return { status: res.status, code: ((await res.json()) as { code?: string }).code };
       };
+      // Not waiting on the sign-in: it happens only after these answers, so an endpoint that
+      // waited for it would never answer and the test's own timeout would fail it.
       for (let round = 0; round < 2; round++) {
-        const t0 = Date.now();
         const results = await Promise.all(Array.from({ length: 100 }, ask));
-        const ms = Date.now() - t0;
         expect(results.filter((r) => r.status === 403 && r.code === "LoginRequired")).toHaveLength(100);
-        expect(ms).toBeLessThan(10_000);
       }
-      // The opener runs detached: give it a moment to write, then count the tabs it was asked for.
-      for (let i = 0; i < 50 && opener.opened().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-      await new Promise((r) => setTimeout(r, 500));
-      expect(opener.opened()).toHaveLength(1);
+      // The opener runs detached: wait for its line (the user needs the URL it was given).
+      await waitForFile(opener.log, (text) => text.includes("\n"), "the browser opened");
       expect(stack.sandbox.count("RegisterClient")).toBe(1);
       expect(stack.sandbox.count("StartDeviceAuthorization")).toBe(0);
       // The user finishes the one sign-in that was opened.
@@ -163,8 +165,11 @@ describe("storm with auto_login = true", () => {
       expect((await fetch(idp.headers.get("location")!)).status).toBe(200);
       expect((await fetchCredentials(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, env.AWS_CONTAINER_AUTHORIZATION_TOKEN!)).status).toBe(200);
       expect(stack.sandbox.count("Authorize")).toBe(1);
+      // One tab: a second opener would have been started during the storm, long before this; one
+      // that a loaded machine starts later still could only hide here, never fail a good run.
+      expect(opener.opened()).toHaveLength(1);
     } finally {
       await stack.close();
     }
-  });
+  }, 90_000);
 });

@@ -49,11 +49,11 @@ describe("authorization code + PKCE over real HTTP (the test is the browser)", (
     // While the login waits for the browser, the endpoint refuses at once: no waiting on the user.
     expect((await stack.cli(["grant", "audit", "--for", "20m", "--reason", "pkce"])).code).toBe(0);
     const env = await stack.clientEnv("audit");
-    const t0 = Date.now();
+    // Not a duration: the browser is visited only after this answer, so an endpoint that waited
+    // on the user would never answer and the test's own timeout would fail it.
     const refused = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { code: string }).code).toBe("LoginRequired");
-    expect(Date.now() - t0).toBeLessThan(3000);
     let st = JSON.parse((await stack.cli(["status", "--json"])).stdout) as StatusReport;
     expect(st.sso.corp).toMatchObject({ loggedIn: false, loginPending: true });
     expect(st.profiles.audit!.loginRequired).toBe(true);
@@ -101,5 +101,5 @@ describe("authorization code + PKCE over real HTTP (the test is the browser)", (
     const served = await fetchCredentials(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, env.AWS_CONTAINER_AUTHORIZATION_TOKEN!);
     expect(served.status).toBe(200);
     expect(stack.sandbox.count("Authorize")).toBe(1);
-  });
+  }, 90_000);
 });
