@@ -32,11 +32,11 @@ export interface InProcess {
   close(): Promise<void>;
 }
 
-export async function startInProcess(profiles = PROFILE_TOML): Promise<InProcess> {
-  const saved = { ...process.env };
-  const clock = new ManualClock(Date.now());
-  const dir = mkdtempSync(path.join(tmpdir(), "s3jit-ip-"));
-  const sandbox = await startSandbox({ autoApprove: true, now: () => clock.now() });
+/**
+ * Points a daemon started in this process at `dir` (its XDG folders, the runtime one made 0700)
+ * and at the sandbox (the SDK's endpoint variables). The caller saves and restores process.env.
+ */
+export function pointDaemonAt(dir: string, sandbox: Sandbox): void {
   Object.assign(process.env, {
     ...xdgEnv(dir),
     AWS_ENDPOINT_URL_STS: sandbox.url,
@@ -44,6 +44,14 @@ export async function startInProcess(profiles = PROFILE_TOML): Promise<InProcess
     AWS_ENDPOINT_URL_SSO_OIDC: sandbox.url,
   });
   mkdirSync(path.join(dir, "run"), { recursive: true, mode: 0o700 });
+}
+
+export async function startInProcess(profiles = PROFILE_TOML): Promise<InProcess> {
+  const saved = { ...process.env };
+  const clock = new ManualClock(Date.now());
+  const dir = mkdtempSync(path.join(tmpdir(), "s3jit-ip-"));
+  const sandbox = await startSandbox({ autoApprove: true, now: () => clock.now() });
+  pointDaemonAt(dir, sandbox);
   const configFile = path.join(dir, "config.toml");
   const auditFile = path.join(dir, "state", "s3jit", "audit.log");
   const daemonLog: string[] = [];
@@ -95,4 +103,22 @@ export async function startInProcess(profiles = PROFILE_TOML): Promise<InProcess
 export async function login(ip: InProcess): Promise<void> {
   await ip.client.post("/v1/login", {});
   await ip.client.post("/v1/login/wait", { sso: "corp" });
+}
+
+/** startInProcess, then login: the daemon most race tests begin from. */
+export async function startLoggedIn(profiles?: string): Promise<InProcess> {
+  const ip = await startInProcess(profiles);
+  await login(ip);
+  return ip;
+}
+
+/**
+ * Makes `file` impossible to replace whoever runs the test (root ignores a read-only folder): a
+ * non-empty folder where the file should be, so rename() onto it fails with EISDIR. Returns what
+ * puts things back (the file is gone then; the daemon writes it anew).
+ */
+export function blockFile(file: string): () => void {
+  rmSync(file, { force: true });
+  mkdirSync(path.join(file, "x"), { recursive: true });
+  return () => rmSync(file, { recursive: true, force: true });
 }

@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdirSync, rmSync } from "node:fs";
-import path from "node:path";
 import type { EnvInfo } from "../../src/control/contract.js";
 import { OTHER_PROFILE_TOML } from "../helpers/config.js";
 import { waitFor } from "../lifecycle/control.js";
-import { login, startInProcess, type InProcess } from "./in-process.js";
+import { blockFile, login, startLoggedIn, type InProcess } from "./in-process.js";
 
 /** Issue 13: logout rotates the endpoint tokens with no grace. */
 describe("logout and the endpoint tokens", () => {
   let ip: InProcess;
   beforeAll(async () => {
-    ip = await startInProcess(OTHER_PROFILE_TOML);
-    await login(ip);
+    ip = await startLoggedIn(OTHER_PROFILE_TOML);
   });
   afterAll(async () => {
     await ip?.close();
@@ -50,14 +47,12 @@ describe("logout and the endpoint tokens", () => {
     await login(ip);
     const before = await ip.client.get<EnvInfo>("/v1/env/other");
     const logouts = (await ip.audit()).filter((l) => l.event === "logout").length;
-    // A non-empty folder where the token file should be: rename() onto it fails (EISDIR), also for root.
-    rmSync(before.tokenFile);
-    mkdirSync(path.join(before.tokenFile, "x"), { recursive: true });
+    const unblock = blockFile(before.tokenFile);
     let err: unknown;
     try {
       err = await ip.client.post("/v1/logout", {}).catch((e: unknown) => e);
     } finally {
-      rmSync(before.tokenFile, { recursive: true, force: true });
+      unblock();
     }
     expect(err).toMatchObject({ code: "StateWriteFailed" });
     expect((err as Error).message).toContain(before.tokenFile);

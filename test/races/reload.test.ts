@@ -5,7 +5,7 @@ import { AUDIT, profileToml } from "../helpers/config.js";
 import type { EnvInfo } from "../../src/control/contract.js";
 import { fetchCredentials } from "../helpers/stack.js";
 import { waitFor } from "../lifecycle/control.js";
-import { login, startInProcess, type InProcess } from "./in-process.js";
+import { startLoggedIn, type InProcess } from "./in-process.js";
 
 const HOUR = 3600_000;
 const MIN = 60_000;
@@ -19,8 +19,7 @@ const audit = (keys: Record<string, string | string[]> = {}) => profileToml("aud
 describe("reload", () => {
   let ip: InProcess;
   beforeEach(async () => {
-    ip = await startInProcess(audit());
-    await login(ip);
+    ip = await startLoggedIn(audit());
   });
   afterEach(async () => {
     await ip.close();

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdirSync, rmSync } from "node:fs";
-import path from "node:path";
 import { AUDIT, profileToml } from "../helpers/config.js";
 import type { EnvInfo } from "../../src/control/contract.js";
 import { waitFor } from "../lifecycle/control.js";
-import { login, startInProcess, type InProcess } from "./in-process.js";
+import { blockFile, login, startLoggedIn, type InProcess } from "./in-process.js";
 
 /**
  * Issue 13: state changes are saved before they take effect, always with their audit line, and the
@@ -21,22 +19,12 @@ type Line = { event: string } & Record<string, unknown>;
 describe("state changes", () => {
   let ip: InProcess;
   beforeAll(async () => {
-    ip = await startInProcess(PROFILES);
-    await login(ip);
+    ip = await startLoggedIn(PROFILES);
   });
   afterAll(async () => {
     await ip?.close();
   });
 
-  /**
-   * Makes the state file impossible to replace whoever runs the test (root ignores a read-only
-   * folder): a non-empty folder where the file should be; rename() onto it fails with EISDIR.
-   */
-  const breakStateFile = () => {
-    rmSync(ip.stateFile, { force: true });
-    mkdirSync(path.join(ip.stateFile, "x"), { recursive: true });
-  };
-  const repairStateFile = () => rmSync(ip.stateFile, { recursive: true, force: true });
   const grantLines = async (profile: string) => (await ip.audit()).filter((l: Line) => l.profile === profile && (l.event === "grant" || (l.event === "refuse" && l.action === "grant")));
 
   it("refused grants leave an audit line each, like refused requests: too long, no reason, outside hours", async () => {
@@ -53,7 +41,7 @@ describe("state changes", () => {
   });
 
   it("a grant that cannot be saved opens nothing, mints nothing, names the file, and leaves its refuse line", async () => {
-    breakStateFile();
+    const unblock = blockFile(ip.stateFile);
     try {
       const mints = ip.sandbox.count("GetScopedCredentials");
       const err = await ip.client.post("/v1/grant", { profile: "other", for: "10m", reason: "disk" }).catch((e: unknown) => e);
@@ -63,18 +51,18 @@ describe("state changes", () => {
       expect(ip.sandbox.count("GetScopedCredentials")).toBe(mints);
       expect((await grantLines("other")).map((l) => [l.event, l.code])).toEqual([["refuse", "StateWriteFailed"]]);
     } finally {
-      repairStateFile();
+      unblock();
     }
   });
 
   it("a revoke that cannot be saved still closes the window now, leaves its revoke line, names the file; the next save carries it across a restart", async () => {
     await ip.client.post("/v1/grant", { profile: "other", for: "30m", reason: "to revoke" });
-    breakStateFile();
+    const unblock = blockFile(ip.stateFile);
     let err: unknown;
     try {
       err = await ip.client.post("/v1/revoke", { profile: "other" }).catch((e: unknown) => e);
     } finally {
-      repairStateFile();
+      unblock();
     }
     expect(err).toMatchObject({ code: "StateWriteFailed" });
     expect((err as Error).message).toContain(ip.stateFile);
