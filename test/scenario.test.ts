@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ManualClock } from "../src/clock.js";
@@ -7,7 +7,8 @@ import { startDaemon, type RunningDaemon } from "../src/daemon/compose.js";
 import { controlClient } from "../src/control/client.js";
 import type { EnvInfo, StatusReport } from "../src/control/contract.js";
 import { startSandbox, type Sandbox } from "./sandbox/server.js";
-import { fetchCredentials, xdgEnv } from "./helpers/stack.js";
+import { fetchCredentials } from "./helpers/stack.js";
+import { pointDaemonAt } from "./races/in-process.js";
 import { configToml, PROFILE_TOML } from "./helpers/config.js";
 
 /**
@@ -25,13 +26,7 @@ describe("scenario: grant 20 m → credentials → clock +21 m → refused, cach
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "s3jit-sc-"));
     sandbox = await startSandbox({ autoApprove: true, now: () => clock.now() });
-    Object.assign(process.env, {
-      ...xdgEnv(dir),
-      AWS_ENDPOINT_URL_STS: sandbox.url,
-      AWS_ENDPOINT_URL_SSO: sandbox.url,
-      AWS_ENDPOINT_URL_SSO_OIDC: sandbox.url,
-    });
-    mkdirSync(path.join(dir, "run"), { recursive: true, mode: 0o700 });
+    pointDaemonAt(dir, sandbox);
     const configFile = path.join(dir, "config.toml");
     writeFileSync(configFile, configToml({ profiles: PROFILE_TOML }));
     daemon = await startDaemon({ configFile, clock, log: (l) => logLines.push(l) });
