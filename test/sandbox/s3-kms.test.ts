@@ -6,12 +6,11 @@ import {
   ObjectAttributes,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { GetRoleCredentialsCommand, SSOClient } from "@aws-sdk/client-sso";
-import { CreateTokenCommand, RegisterClientCommand, SSOOIDCClient, StartDeviceAuthorizationCommand } from "@aws-sdk/client-sso-oidc";
 import { GetScopedCredentialsCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
 import { buildSessionPolicy } from "../../src/policy/build.js";
+import { deviceCodeRoleCredentials, sdkClients, type Creds } from "../helpers/sdk-clients.js";
 import { startSandbox, type Sandbox } from "./server.js";
 
 /**
@@ -28,16 +27,9 @@ const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-123456
 const OTHER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/ffffffff-12ab-34cd-56ef-1234567890ab`;
 const JAPANESE = "2026/レポート/一月の売上.csv";
 
-interface Creds {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-}
-
 let sandbox: Sandbox;
 let clock: ManualClock;
-const clients: { destroy(): void }[] = [];
-const track = <T extends { destroy(): void }>(c: T): T => (clients.push(c), c);
+const { track, destroyAll } = sdkClients();
 
 beforeEach(async () => {
   clock = new ManualClock();
@@ -50,20 +42,11 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
+  destroyAll();
   await sandbox.close();
 });
 
-async function baseCredentials(): Promise<Creds> {
-  const oidc = track(new SSOOIDCClient({ region: REGION, endpoint: sandbox.url }));
-  const client = await oidc.send(new RegisterClientCommand({ clientName: "kms-test", clientType: "public", scopes: ["sso:account:access"] }));
-  const ids = { clientId: client.clientId!, clientSecret: client.clientSecret! };
-  const device = await oidc.send(new StartDeviceAuthorizationCommand({ ...ids, startUrl: "https://corp.awsapps.com/start" }));
-  const token = await oidc.send(new CreateTokenCommand({ ...ids, grantType: "urn:ietf:params:oauth:grant-type:device_code", deviceCode: device.deviceCode! }));
-  const sso = track(new SSOClient({ region: REGION, endpoint: sandbox.url }));
-  const c = (await sso.send(new GetRoleCredentialsCommand({ accessToken: token.accessToken!, accountId: ACCOUNT, roleName: "S3JitBase" }))).roleCredentials!;
-  return { accessKeyId: c.accessKeyId!, secretAccessKey: c.secretAccessKey!, sessionToken: c.sessionToken! };
-}
+const baseCredentials = () => deviceCodeRoleCredentials(sandbox.url, "kms-test");
 
 async function scoped(policy: string): Promise<Creds> {
   const sts = track(new STSClient({ region: REGION, endpoint: sandbox.url, credentials: await baseCredentials() }));

@@ -10,8 +10,6 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { GetRoleCredentialsCommand, SSOClient } from "@aws-sdk/client-sso";
-import { CreateTokenCommand, RegisterClientCommand, SSOOIDCClient, StartDeviceAuthorizationCommand } from "@aws-sdk/client-sso-oidc";
 import { GetScopedCredentialsCommand, STSClient } from "@aws-sdk/client-sts";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
@@ -21,17 +19,12 @@ import { ManualClock } from "../../src/clock.js";
 import type { SandboxRequest } from "./http.js";
 import { s3Action, s3Address } from "./s3.js";
 import { listPage, S3Store } from "./s3-store.js";
+import { deviceCodeRoleCredentials, sdkClients, type Creds } from "../helpers/sdk-clients.js";
 import { startSandbox, type Sandbox } from "./server.js";
 
 const REGION = "eu-west-1";
 const ACCOUNT = "123456789012";
 const MINUTE = 60_000;
-
-interface Creds {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-}
 
 /** The shape of the session policy s3jit mints with (DESIGN.md §3): reads in scope, two denies. */
 function auditPolicy(windowEndMs: number): string {
@@ -51,12 +44,7 @@ function auditPolicy(windowEndMs: number): string {
 
 let sandbox: Sandbox;
 let clock: ManualClock;
-const clients: { destroy(): void }[] = [];
-
-function track<T extends { destroy(): void }>(client: T): T {
-  clients.push(client);
-  return client;
-}
+const { track, destroyAll } = sdkClients();
 
 beforeEach(async () => {
   clock = new ManualClock();
@@ -64,24 +52,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
+  destroyAll();
   await sandbox.close();
 });
 
 /** Role credentials of the permission set (no session policy), through a real device-code login. */
-async function baseCredentials(): Promise<Creds> {
-  const oidc = track(new SSOOIDCClient({ region: REGION, endpoint: sandbox.url }));
-  const client = await oidc.send(new RegisterClientCommand({ clientName: "s3-test", clientType: "public", scopes: ["sso:account:access"] }));
-  const ids = { clientId: client.clientId!, clientSecret: client.clientSecret! };
-  const device = await oidc.send(new StartDeviceAuthorizationCommand({ ...ids, startUrl: "https://corp.awsapps.com/start" }));
-  const token = await oidc.send(
-    new CreateTokenCommand({ ...ids, grantType: "urn:ietf:params:oauth:grant-type:device_code", deviceCode: device.deviceCode! }),
-  );
-  const sso = track(new SSOClient({ region: REGION, endpoint: sandbox.url }));
-  const out = await sso.send(new GetRoleCredentialsCommand({ accessToken: token.accessToken!, accountId: ACCOUNT, roleName: "S3JitBase" }));
-  const c = out.roleCredentials!;
-  return { accessKeyId: c.accessKeyId!, secretAccessKey: c.secretAccessKey!, sessionToken: c.sessionToken! };
-}
+const baseCredentials = () => deviceCodeRoleCredentials(sandbox.url, "s3-test");
 
 /** What s3jit hands out: scoped credentials narrowed to the audit profile until `windowEndMs`. */
 async function auditCredentials(windowEndMs = clock.now() + 30 * MINUTE, durationSeconds = 3600): Promise<Creds> {

@@ -8,6 +8,7 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
+import { sdkClients, type Creds } from "../helpers/sdk-clients.js";
 import { startSandbox, type Sandbox, type SandboxOptions } from "./server.js";
 
 const REGION = "eu-west-1";
@@ -19,25 +20,14 @@ const POLICY = JSON.stringify({
   Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::audit-logs/*" }],
 });
 
-interface Creds {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-}
-
 let sandbox: Sandbox;
 let clock: ManualClock;
-const clients: { destroy(): void }[] = [];
+const { track, destroyAll } = sdkClients();
 
 async function start(opts: SandboxOptions = {}): Promise<void> {
   await sandbox?.close();
   clock = new ManualClock();
   sandbox = await startSandbox({ now: () => clock.now(), ...opts });
-}
-
-function track<T extends { destroy(): void }>(client: T): T {
-  clients.push(client);
-  return client;
 }
 
 const oidc = (): SSOOIDCClient => track(new SSOOIDCClient({ region: REGION, endpoint: sandbox.url }));
@@ -78,7 +68,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
+  destroyAll();
   await sandbox.close();
 });
 
