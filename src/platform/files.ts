@@ -71,13 +71,8 @@ export function socketProblem(socket: string): PrivacyProblem | null {
   const dir = path.dirname(socket);
   const folder = privacyProblemAt(dir, "dir");
   if (folder) return { problem: `the control socket's folder ${dir} ${folder.problem}`, fix: `sudo rm -r ${dir}, then start the daemon again (or set XDG_RUNTIME_DIR to a folder of your own)` };
-  let st: Stats;
-  try {
-    st = lstatSync(socket);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw err;
-  }
+  const st = lstatIfThere(socket);
+  if (!st) return null;
   const uid = process.getuid?.();
   if (!st.isSocket()) return { problem: `${socket} is not a socket`, fix: `rm ${socket}, then start the daemon again` };
   if (uid !== undefined && st.uid !== uid) {
@@ -126,12 +121,16 @@ export function privacyProblem(target: string, st: Stats, kind: "file" | "dir"):
 
 /** privacyProblem for a path (not following a link); a missing path is no problem (null). */
 export function privacyProblemAt(target: string, kind: "file" | "dir"): PrivacyProblem | null {
-  let st: Stats;
+  const st = lstatIfThere(target);
+  return st && privacyProblem(target, st, kind);
+}
+
+/** lstat (a link is not followed), or null when nothing is there. */
+function lstatIfThere(target: string): Stats | null {
   try {
-    st = lstatSync(target);
+    return lstatSync(target);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw err;
   }
-  return privacyProblem(target, st, kind);
 }
