@@ -2,8 +2,12 @@ import http from "node:http";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-/** Polls `fn` until it returns something truthy; the deadline is generous (a loaded 2-core CI). */
-export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
+/**
+ * Polls `fn` until it returns something truthy, for state that changes on I/O where no event says
+ * so. The deadline only fails a hung run, so it is generous (a loaded 2-core CI); a tray's events
+ * are waited for with `subscribe(…).next`, as they come.
+ */
+export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -16,12 +20,31 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | Promise
 /** A tray's view: the control socket's server-sent events. */
 export function subscribe(socketPath: string): {
   events: Array<{ type: string; at: number } & Record<string, unknown>>;
+  /** Resolves with the first event so far or to come that `match` accepts (fails on a hung run only). */
+  next(what: string, match: (e: SubscribedEvent, i: number) => boolean, timeoutMs?: number): Promise<SubscribedEvent>;
   close(): void;
   ready: Promise<void>;
   /** true when the daemon ended the stream cleanly, false when the connection was cut. */
   ended: Promise<boolean>;
 } {
-  const events: Array<{ type: string; at: number } & Record<string, unknown>> = [];
+  const events: SubscribedEvent[] = [];
+  const waiting = new Set<() => void>();
+  const next = (what: string, match: (e: SubscribedEvent, i: number) => boolean, timeoutMs = 60_000) =>
+    new Promise<SubscribedEvent>((resolve, reject) => {
+      const check = () => {
+        const found = events.find(match);
+        if (!found) return;
+        waiting.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        waiting.delete(check);
+        reject(new Error(`waited ${timeoutMs} ms for ${what}; heard ${events.map((e) => e.type).join(", ")}`));
+      }, timeoutMs);
+      waiting.add(check);
+      check();
+    });
   let close = () => {};
   let settle: (clean: boolean) => void = () => {};
   const ended = new Promise<boolean>((r) => (settle = r));
@@ -39,6 +62,7 @@ export function subscribe(socketPath: string): {
           buf = buf.slice(i + 2);
           const data = block.split("\n").find((l) => l.startsWith("data: "));
           if (data) events.push({ ...(JSON.parse(data.slice(6)) as { type: string }), at: Date.now() });
+          for (const check of [...waiting]) check();
         }
       });
     });
@@ -48,8 +72,10 @@ export function subscribe(socketPath: string): {
     });
     close = () => req.destroy();
   });
-  return { events, close: () => close(), ready, ended };
+  return { events, next, close: () => close(), ready, ended };
 }
+
+export type SubscribedEvent = { type: string; at: number } & Record<string, unknown>;
 
 /** One control API request over the unix socket, as the CLI sends it. */
 export function controlPost(socketPath: string, urlPath: string, body: unknown): Promise<{ status: number; body: unknown }> {

