@@ -1,21 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../helpers/stack.js";
 import { AUDIT, profileToml } from "../helpers/config.js";
-import { auditEvents, socketOf, subscribe, waitFor } from "./control.js";
+import { auditEvents, socketOf, subscribe } from "./control.js";
 
 describe("graceful stop", () => {
   /** One mint and a revoke first: the daemon loads the AWS SDK at its first mint, which takes a while. */
   async function warmUp(sub: ReturnType<typeof subscribe>): Promise<void> {
     expect((await stack.cli(["grant", "audit", "--for", "10m", "--reason", "warm up"])).code).toBe(0);
-    await waitFor("the warm-up mint", () => sub.events.find((e) => e.type === "minted"));
+    await sub.next("the warm-up mint", (e) => e.type === "minted");
     expect((await stack.cli(["revoke", "audit"])).code).toBe(0);
     sub.events.length = 0;
   }
 
   let stack: Stack;
   beforeAll(async () => {
-    // on-demand: the request itself opens the window, so its window-opened event says the
-    // request has reached the daemon and is waiting on the mint.
+    // on-demand: the request itself opens the window and starts the mint that STS holds.
     stack = await startStack({ profileToml: profileToml("audit", { ...AUDIT, grant: "on-demand" }) });
     expect((await stack.cli(["login", "--no-browser"])).code).toBe(0);
   });
@@ -28,20 +27,23 @@ describe("graceful stop", () => {
     const sub = subscribe(socketOf(stack.env));
     await sub.ready;
     await warmUp(sub);
-    // STS takes 400 ms: the request is still waiting when SIGTERM comes, and inside the 800 ms it may wait.
-    stack.sandbox.inject({ action: "GetScopedCredentials", delayMs: 400 });
+    // STS holds its answer: the request is waiting on the mint when SIGTERM is sent, and STS
+    // answers right after (within the 800 ms a request may wait, with no pause in between).
+    const held = stack.sandbox.hold("GetScopedCredentials");
+    let killed = false;
     const answer = fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN! } }).then(async (res) => ({
       status: res.status,
       body: (await res.json()) as Record<string, string>,
-      at: Date.now(),
+      afterKill: killed,
     }));
-    await waitFor("window-opened (the request is in the daemon)", () => sub.events.find((e) => e.type === "window-opened"));
-    const killedAt = Date.now();
+    await held.arrived;
     // A tray is still subscribed: its stream must not hold the daemon up.
     const exited = stack.stopDaemon("SIGTERM");
+    killed = true;
+    held.release();
 
     const a = await answer;
-    expect(a.at).toBeGreaterThan(killedAt);
+    expect(a.afterKill).toBe(true);
     expect(a.status, JSON.stringify(a.body)).toBe(200);
     expect(a.body.AccessKeyId).toMatch(/^ASIA/);
     expect(await exited).toBe(0);
@@ -62,10 +64,12 @@ describe("graceful stop", () => {
     const sub = subscribe(socketOf(stack.env));
     await sub.ready;
     await warmUp(sub);
-    stack.sandbox.inject({ action: "GetScopedCredentials", delayMs: 500 });
+    const held = stack.sandbox.hold("GetScopedCredentials");
     const cli = stack.cli(["credential-process", "audit"]);
-    await waitFor("window-opened (the request is in the daemon)", () => sub.events.find((e) => e.type === "window-opened"));
+    // The mint is at STS: the request is in the daemon, waiting on it.
+    await held.arrived;
     const exited = stack.stopDaemon("SIGTERM");
+    held.release();
     const r = await cli;
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { Version: number; AccessKeyId: string }).AccessKeyId).toMatch(/^ASIA/);
