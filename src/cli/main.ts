@@ -3,6 +3,7 @@ import { S3jitError, UsageError } from "../errors.js";
 import { resolvePaths } from "../paths.js";
 import { controlClient } from "../control/client.js";
 import { EXIT, processIo, type Deps } from "./io.js";
+import { terminalText } from "./safe-text.js";
 
 const USAGE = `usage: s3jit <command> [options]
 
@@ -163,15 +164,16 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
+    // Messages quote names as typed or configured, the daemon's too: shown, not obeyed (safe-text.ts).
     if (err instanceof UsageError) {
-      io.err(`s3jit: ${err.message}\n\n${USAGE}`);
+      io.err(`s3jit: ${terminalText(err.message)}\n\n${USAGE}`);
       return EXIT.usage;
     }
     if (err instanceof S3jitError) {
-      io.err(`s3jit: ${err.message}`);
+      io.err(`s3jit: ${terminalText(err.message)}`);
       return err.code === "DaemonNotRunning" ? EXIT.noDaemon : EXIT.failure;
     }
-    io.err(`s3jit: ${(err as Error).message ?? String(err)}`);
+    io.err(`s3jit: ${terminalText((err as Error).message ?? String(err))}`);
     return EXIT.failure;
   }
 }
@@ -181,7 +183,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`s3jit: ${String(err)}\n`);
+    process.stderr.write(`s3jit: ${terminalText(String(err))}\n`);
     process.exitCode = 1;
   },
 );
