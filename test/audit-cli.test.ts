@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchCredentials, startStack, type Stack } from "./helpers/stack.js";
+import { waitForLine } from "./helpers/wait.js";
 
 describe("s3jit audit", () => {
   let stack: Stack;
@@ -12,9 +13,7 @@ describe("s3jit audit", () => {
     await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: "wrong" } });
     // The requesting process is looked up after the answer (best effort, while the connection
     // lives: fetch keeps it open a few seconds); wait for that line before stopping.
-    const { readFileSync } = await import("node:fs");
-    const log = `${stack.env.XDG_STATE_HOME}/s3jit/audit.log`;
-    for (let i = 0; i < 100 && !/"event":"serve".*"pid"/.test(readFileSync(log, "utf8")); i++) await new Promise((r) => setTimeout(r, 100));
+    await waitForLine(`${stack.env.XDG_STATE_HOME}/s3jit/audit.log`, /"event":"serve".*"pid"/);
     await stack.stopDaemon(); // flushes the log
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { waitForLine } from "./helpers/wait.js";
 import { startStack, type Stack } from "./helpers/stack.js";
 
 /**
@@ -54,10 +55,9 @@ describe("a managed policy bounds the user's config", () => {
   });
 });
 
-/** Resolves once the audit log holds a line matching `re` (the test's own timeout bounds it). */
+/** Resolves once the audit log holds a line matching `re` (woken by the file's changes). */
 async function auditLine(stack: Stack, re: RegExp): Promise<void> {
-  const file = path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log");
-  while (!re.test(readFileSync(file, "utf8"))) await new Promise((r) => setTimeout(r, 50));
+  await waitForLine(path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log"), re);
 }
 
 /** SIGHUP, then wait for the daemon's own word that it reloaded or refused (its log line). */

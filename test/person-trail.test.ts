@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
 import path from "node:path";
+import { waitForFile } from "./helpers/wait.js";
 import { SANDBOX_USER } from "./sandbox/context.js";
 import { AUDIT, PROFILE_TOML, ROLE_ARN, profileToml } from "./helpers/config.js";
 import { fetchCredentials, startStack, type Stack } from "./helpers/stack.js";
@@ -28,15 +28,16 @@ describe("the person who logged in, in the audit log and in CloudTrail's view of
     const r = await fetchCredentials(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, env.AWS_CONTAINER_AUTHORIZATION_TOKEN!);
     expect(r.status).toBe(200);
     // The audit writes asynchronously: wait for the mint's line to reach the file.
-    for (;;) {
-      const line = readFileSync(path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log"), "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
-        .find((l) => l.event === "mint" && l.profile === profile && l.accessKeyId === r.body.AccessKeyId);
-      if (line) return line;
-      await new Promise((res) => setTimeout(res, 50));
-    }
+    return waitForFile(
+      path.join(stack.env.XDG_STATE_HOME!, "s3jit", "audit.log"),
+      (text) =>
+        text
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .find((l) => l.event === "mint" && l.profile === profile && l.accessKeyId === r.body.AccessKeyId),
+      `the mint line of ${profile}`,
+    );
   }
 
   /** The STS request that minted `accessKeyId`, as the sandbox received it (its Policy is the session's). */

@@ -109,7 +109,7 @@ export async function until<T>(what: string, fn: () => T | undefined | null | fa
     if (v !== undefined && v !== null && v !== false) return v;
     // The deadline only fails a hung run; the pause only yields to the I/O that changes `fn`.
     if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
 
