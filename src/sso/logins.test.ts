@@ -15,23 +15,29 @@ const SSO: Record<string, SsoConfig> = {
 };
 
 describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
-  let sandbox: Sandbox;
-  let clock: ManualClock;
-  let sleeps: number[];
-  /** Runs as the poller starts its n-th wait (1-based): where a test approves the code. */
-  let onSleep: (n: number) => void;
-  let logins: SsoLogins;
+  /** What one test works with: its own sandbox, clock, logins and record of the poller's waits. */
+  interface World {
+    sandbox: Sandbox;
+    clock: ManualClock;
+    logins: SsoLogins;
+    /** What the poller asked to wait, in order (this test's only). */
+    sleeps: number[];
+    /** Runs `fn` as the poller starts its n-th wait (1-based): where a test approves the code. */
+    onSleep(fn: (n: number) => void): void;
+  }
+  let opened: Sandbox | undefined;
   const saved = { oidc: process.env.AWS_ENDPOINT_URL_SSO_OIDC, sso: process.env.AWS_ENDPOINT_URL_SSO };
 
-  async function setup(opts: { autoApprove?: boolean; accessTokenTtlSeconds?: number; scopes?: string[] } = {}) {
-    clock = new ManualClock(Date.now());
-    sandbox = await startSandbox({ now: () => clock.now(), autoApprove: opts.autoApprove ?? false, accessTokenTtlSeconds: opts.accessTokenTtlSeconds ?? 3600 });
+  async function setup(opts: { autoApprove?: boolean; accessTokenTtlSeconds?: number; scopes?: string[] } = {}): Promise<World> {
+    const clock = new ManualClock(Date.now());
+    const sandbox = await startSandbox({ now: () => clock.now(), autoApprove: opts.autoApprove ?? false, accessTokenTtlSeconds: opts.accessTokenTtlSeconds ?? 3600 });
+    opened = sandbox;
     process.env.AWS_ENDPOINT_URL_SSO_OIDC = sandbox.url;
     process.env.AWS_ENDPOINT_URL_SSO = sandbox.url;
-    sleeps = [];
-    onSleep = () => {};
+    const sleeps: number[] = [];
+    let onSleep = (_n: number) => {};
     const sso = { corp: { ...SSO.corp!, scopes: opts.scopes ?? ["sso:account:access"] } };
-    logins = new SsoLogins({
+    const logins = new SsoLogins({
       api: new AwsSsoApi(() => clock.now()),
       vault: memoryVault(),
       clock,
@@ -43,10 +49,12 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
         clock.advance(ms);
       },
     });
+    return { sandbox, clock, logins, sleeps, onSleep: (fn) => (onSleep = fn) };
   }
 
   afterEach(async () => {
-    await sandbox?.close();
+    await opened?.close();
+    opened = undefined;
     process.env.AWS_ENDPOINT_URL_SSO_OIDC = saved.oidc;
     process.env.AWS_ENDPOINT_URL_SSO = saved.sso;
     if (saved.oidc === undefined) delete process.env.AWS_ENDPOINT_URL_SSO_OIDC;
@@ -54,13 +62,13 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
   });
 
   it("device flow: polls while pending, succeeds once approved, registers with sso:account:access", async () => {
-    await setup();
+    const { sandbox, logins, sleeps, onSleep } = await setup();
     // Two polls see "pending"; the code is approved during the second wait (set before the
     // login starts, so no poll can run ahead of it).
     let code = "";
-    onSleep = (n) => {
+    onSleep((n) => {
       if (n === 2) sandbox.approve(code);
-    };
+    });
     const prompt = await logins.startLogin("corp");
     code = prompt.userCode!;
     expect(prompt.userCode).toBeTruthy();
@@ -80,13 +88,13 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
   });
 
   it("device flow: SlowDown grows the interval by 5 seconds for later polls", async () => {
-    await setup();
+    const { sandbox, logins, sleeps, onSleep } = await setup();
     sandbox.inject({ action: "CreateToken", status: 400, code: "SlowDownException", times: 1 });
     // Poll 1 answers SlowDown, poll 2 pending; approved during the second wait, poll 3 succeeds.
     let code = "";
-    onSleep = (n) => {
+    onSleep((n) => {
       if (n === 2) sandbox.approve(code);
-    };
+    });
     code = (await logins.startLogin("corp")).userCode!;
     await logins.waitLogin("corp");
     // The sandbox's device codes ask for 1 s: every wait after the SlowDown is 1 s + 5 s.
@@ -96,7 +104,7 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
   });
 
   it("device flow: an unapproved code expires and the login fails with what to do", async () => {
-    await setup();
+    const { clock, logins } = await setup();
     await logins.startLogin("corp");
     // Nobody approves for almost ten minutes; the next polls find the code expired.
     clock.advance(599_000);
@@ -106,7 +114,7 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
   });
 
   it("refresh: an expired access token is refreshed silently with exactly one CreateToken call", async () => {
-    await setup({ autoApprove: true, accessTokenTtlSeconds: 600 });
+    const { sandbox, clock, logins } = await setup({ autoApprove: true, accessTokenTtlSeconds: 600 });
     await logins.startLogin("corp");
     await logins.waitLogin("corp");
     const first = await logins.accessToken("corp");
@@ -122,7 +130,7 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
 
   it("storm: 100 requests with an expired, unrefreshable login get LoginRequired at once and start no login", async () => {
     // No registration scopes: the issuer hands out no refresh token.
-    await setup({ autoApprove: true, accessTokenTtlSeconds: 600, scopes: [] });
+    const { sandbox, clock, logins } = await setup({ autoApprove: true, accessTokenTtlSeconds: 600, scopes: [] });
     await logins.startLogin("corp");
     await logins.waitLogin("corp");
     clock.advance(11 * 60_000);
@@ -134,7 +142,7 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
   });
 
   it("role credentials come back with the portal's millisecond expiry and are reused", async () => {
-    await setup({ autoApprove: true });
+    const { sandbox, clock, logins } = await setup({ autoApprove: true });
     await logins.startLogin("corp");
     await logins.waitLogin("corp");
     const a = await logins.roleCredentials("corp", "123456789012", "S3JitBase");
@@ -146,7 +154,7 @@ describe("SsoLogins over the wire (sandbox SSO-OIDC + portal)", () => {
   });
 
   it("logout calls the portal's Logout and forgets the token", async () => {
-    await setup({ autoApprove: true });
+    const { sandbox, logins } = await setup({ autoApprove: true });
     await logins.startLogin("corp");
     await logins.waitLogin("corp");
     await logins.logout("corp");
