@@ -153,7 +153,8 @@ describe("credentials endpoint under attack (raw TCP, real daemon, window open)"
     ({ stack, ep } = await grantedStack({ extraToml: OTHER_PROFILE_TOML }));
     other = await endpointOf(stack, "other");
     expect(other.token).not.toBe(ep.token);
-    // Paced under the refused-request rate limit (~50 a second), so each answer is the case's own, not 429.
+    // Paced under the refused-request rate limit (~50 a second), so each answer is the case's own,
+    // not 429. Not a race: a slower machine only sends them further apart.
     for (const c of ALL) {
       results.set(c.name, await rawRequest(ep.port, c.request(ep, other)));
       await sleep(40);

@@ -101,6 +101,8 @@ describe(`load: ${CONNECTIONS} concurrent connections for ${DURATION_MS / 1000} 
       for (const a of agents) a.destroy();
     }
     const elapsed = (Date.now() - started) / 1000;
+    // One more RSS sample after the run settles a moment: it only adds to the peak asserted below,
+    // and the run's length is the load itself (reported, never asserted).
     await sleep(500);
     rss.push(rssKiB(pid));
 
@@ -125,6 +127,8 @@ describe(`load: ${CONNECTIONS} concurrent connections for ${DURATION_MS / 1000} 
     console.log(`load: ${JSON.stringify(summary)}`);
 
     expect(validFailures.slice(0, 5), `${validFailures.length} valid requests failed`).toEqual([]);
+    // A count, not a rate: each valid worker was served at least twice in the run on average (a
+    // machine 10× slower still does hundreds per worker in 10 s).
     expect(valid).toBeGreaterThan(CONNECTIONS);
     // The flood really ran beside them: every refusing worker was answered (or cut) many times.
     expect(total - valid + cut).toBeGreaterThan(CONNECTIONS);
