@@ -30,6 +30,7 @@ describe("assume-role mode: role chaining's 15-minute minimum never outlives a 5
     const { status, body } = await fetchCredentials(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, env.AWS_CONTAINER_AUTHORIZATION_TOKEN!);
     expect(status).toBe(200);
     // Served expiry is the window's end (to the second), although AWS keeps the session 15 minutes.
+    // Two instants compared, not a duration measured: Expiration is whole seconds.
     expect(Math.abs(Date.parse(body.Expiration!) - windowEnd)).toBeLessThan(1000);
     expect(Date.parse(body.Expiration!)).toBeLessThanOrEqual(windowEnd);
     expect(body.RoleArn).toContain("s3-readonly-jit");
