@@ -12,6 +12,7 @@ import { AWS_CLI, IN_SCOPE, lastS3Signer, runProcess, seeded, startClientStack, 
 
 const awsCli = await requires("aws-cli-v2");
 
+// Each AWS CLI call starts a Python interpreter: seconds apiece on a busy 2-core machine, and a test makes up to three.
 awsCli.describe("AWS CLI v2 (Debian awscli) through s3jit", () => {
   let cs: ClientStack;
   beforeAll(async () => {
@@ -78,7 +79,7 @@ awsCli.describe("AWS CLI v2 (Debian awscli) through s3jit", () => {
   });
 
   it("`s3jit exec audit -- aws s3 cp …` works with nothing else set", async () => {
-    // stack.env carries no AWS credentials, token or region: exec supplies them.
+    // stack.env is the user's lived-in shell (standing keys in ~/.aws, AWS_PROFILE): exec keeps them away and supplies the session.
     const p = await cs.stack.cli(["exec", "audit", "--", AWS_CLI, "--endpoint-url", cs.stack.sandbox.url, "s3", "cp", `s3://${IN_SCOPE.bucket}/${IN_SCOPE.key}`, "-"]);
     expect(p.code, p.stderr).toBe(0);
     expect(p.stdout).toBe(seeded(cs.stack, IN_SCOPE.bucket, IN_SCOPE.key));
@@ -95,4 +96,4 @@ awsCli.describe("AWS CLI v2 (Debian awscli) through s3jit", () => {
     expect(p.stdout).toBe("");
     expect(p.stderr).toMatch(/s3jit grant audit/);
   });
-});
+}, { timeout: 120_000 });

@@ -33,7 +33,8 @@ describe("a lived-in laptop: nothing shadows s3jit's session", () => {
   beforeAll(async () => {
     // The buckets live in the user's region, not in the s3jit profile's (eu-west-1): a client
     // that signs for eu-west-1 is refused, so a read proves the user's region reached it.
-    cs = await startClientStack({ sandbox: { s3: { region: USER_REGION } } });
+    // Each laptop below is a lived-in HOME of its own; the stack's user has none, so no AWS_PROFILE of its reaches them.
+    cs = await startClientStack({ aws: "none", sandbox: { s3: { region: USER_REGION } } });
     served = await cs.servedAccessKeyId();
   });
   afterAll(async () => {

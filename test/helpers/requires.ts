@@ -113,7 +113,7 @@ export function decide(needs: Partial<Record<Requirement, string | undefined>>, 
 /** `describe` and `it` for suites that need something: they run, fail with the decision's message, or skip as opted out. */
 export interface Gate {
   decision: Decision;
-  describe(title: string, body: () => void): void;
+  describe(title: string, body: () => void, options?: { timeout?: number }): void;
   it(title: string, body: () => unknown, timeout?: number): void;
 }
 
@@ -123,9 +123,9 @@ export function gate(decision: Decision): Gate {
   });
   return {
     decision,
-    describe(title, body) {
-      if (decision.run) describe(title, body);
-      else if ("skip" in decision) describe.skip(`${title} (${decision.skip})`, body);
+    describe(title, body, options = {}) {
+      if (decision.run) describe(title, options, body);
+      else if ("skip" in decision) describe.skip(`${title} (${decision.skip})`, options, body);
       else describe(title, () => failing("cannot run", decision.fail));
     },
     it(title, body, timeout) {

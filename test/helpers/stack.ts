@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,8 @@ export interface StackOptions {
   /** Extra environment for the daemon (e.g. a broken D-Bus address). */
   daemonEnv?: NodeJS.ProcessEnv;
   startDaemon?: boolean;
+  /** The user's ~/.aws: lived-in (the default: standing keys, AWS_PROFILE) or none at all. */
+  aws?: AwsHome;
 }
 
 export interface CliResult {
@@ -40,7 +42,7 @@ export interface Stack {
   cli(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<CliResult>;
   startDaemon(extraEnv?: NodeJS.ProcessEnv): Promise<ChildProcess>;
   stopDaemon(signal?: NodeJS.Signals): Promise<number | null>;
-  /** `s3jit env PROFILE --json` applied to a clean environment. */
+  /** The user's environment with exactly what `s3jit env PROFILE --json` says applied (set and unset). */
   clientEnv(profile: string): Promise<NodeJS.ProcessEnv>;
   close(): Promise<void>;
 }
@@ -95,6 +97,30 @@ export function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * The user's own AWS setup, as s3jit meets it on a laptop: `aws configure`'s static keys in
+ * ~/.aws/credentials for [default] and [work], a region for each in ~/.aws/config, and
+ * AWS_PROFILE=work in the shell. Every source of it comes before s3jit's endpoint in the SDKs'
+ * chains, so a client that signs with the daemon's session proves `s3jit env`/`exec` kept it away.
+ * [profile work]'s region is the buckets' (the sandbox S3 refuses a signature for another
+ * region), [default]'s is not: a read also proves the settings of AWS_PROFILE's profile reached
+ * the client. "none": no ~/.aws and no AWS_PROFILE.
+ */
+export type AwsHome = "lived-in" | "none";
+
+/** The standing key ids: shaped like real ones (AKIA + 16) but spelled in parts, so no secret scanner takes this file for a leak. */
+export const STANDING_KEY_IDS = { default: "AKIA" + "LIVEDINDEFAULT00", work: "AKIA" + "LIVEDINWORK00000" } as const;
+export const LIVED_IN_PROFILE = "work";
+
+function livedInAws(home: string): NodeJS.ProcessEnv {
+  const aws = path.join(home, ".aws");
+  mkdirSync(aws, { recursive: true, mode: 0o700 });
+  const keys = (profile: keyof typeof STANDING_KEY_IDS) => `[${profile}]\naws_access_key_id = ${STANDING_KEY_IDS[profile]}\naws_secret_access_key = standing-secret-of-${profile}\n`;
+  writeFileSync(path.join(aws, "credentials"), `${keys("default")}\n${keys("work")}`, { mode: 0o600 });
+  writeFileSync(path.join(aws, "config"), `[default]\nregion = us-east-2\noutput = json\n\n[profile ${LIVED_IN_PROFILE}]\nregion = eu-west-1\n`, { mode: 0o600 });
+  return { AWS_PROFILE: LIVED_IN_PROFILE };
+}
+
 /** One s3jit user's world: its environment, its config file and its control socket. */
 export interface World {
   env: NodeJS.ProcessEnv;
@@ -103,12 +129,12 @@ export interface World {
 }
 
 /**
- * Makes `dir` one s3jit user's world: HOME (so ~/.aws is `dir/home/.aws`, absent) and every XDG
- * folder inside it, the AWS endpoints at the sandbox, loopback never through a proxy, and `toml` as
- * its config.toml (0600, where `s3jit init` puts it). The environment starts from `base`, which
- * must hold nothing of AWS_*, XDG_* or S3JIT_* (cleanEnv()).
+ * Makes `dir` one s3jit user's world: HOME (`dir/home`, with a lived-in ~/.aws unless `aws` is
+ * "none") and every XDG folder inside it, the AWS endpoints at the sandbox, loopback never through
+ * a proxy, and `toml` as its config.toml (0600, where `s3jit init` puts it). The environment starts
+ * from `base`, which must hold nothing of AWS_*, XDG_* or S3JIT_* (cleanEnv()).
  */
-export function userWorld(dir: string, sandboxUrl: string, toml: string, base: NodeJS.ProcessEnv = cleanEnv()): World {
+export function userWorld(dir: string, sandboxUrl: string, toml: string, base: NodeJS.ProcessEnv = cleanEnv(), aws: AwsHome = "lived-in"): World {
   const env: NodeJS.ProcessEnv = {
     ...base,
     HOME: path.join(dir, "home"),
@@ -121,6 +147,7 @@ export function userWorld(dir: string, sandboxUrl: string, toml: string, base: N
     no_proxy: "127.0.0.1,localhost",
   };
   for (const k of ["HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR"]) mkdirSync(env[k]!, { recursive: true, mode: 0o700 });
+  if (aws === "lived-in") Object.assign(env, livedInAws(env.HOME!));
   const configFile = path.join(dir, "config", "s3jit", "config.toml");
   mkdirSync(path.dirname(configFile), { recursive: true, mode: 0o700 });
   writeFileSync(configFile, toml, { mode: 0o600 });
@@ -131,7 +158,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // Short folder names: the control socket path must stay under the 108-byte unix limit.
   const dir = mkdtempSync(path.join(tmpdir(), "s3jit-"));
   const sandbox = await startSandbox({ autoApprove: true, ...opts.sandbox });
-  const world = userWorld(dir, sandbox.url, configToml({ keychain: opts.keychain ?? "memory", profiles: (opts.profileToml ?? PROFILE_TOML) + (opts.extraToml ?? "") }));
+  const world = userWorld(dir, sandbox.url, configToml({ keychain: opts.keychain ?? "memory", profiles: (opts.profileToml ?? PROFILE_TOML) + (opts.extraToml ?? "") }), cleanEnv(), opts.aws);
   // Each stack has its own keychain items, so parallel test files never share them.
   const env: NodeJS.ProcessEnv = { ...world.env, S3JIT_KEYCHAIN_SERVICE: `s3jit-test-${path.basename(dir)}` };
   const { configFile, socket } = world;
@@ -154,19 +181,21 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async startDaemon(extraEnv = {}) {
       log = "";
       const child = spawn(process.execPath, [CLI, "daemon"], { env: { ...env, ...opts.daemonEnv, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
-      child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
-      child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
       daemon = child;
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        if (child.exitCode !== null) throw new Error(`daemon exited ${child.exitCode}: ${log}`);
-        if (existsSync(socket)) {
-          const st = await run(["status", "--json"]);
-          if (st.code === 0) return child;
-        }
-        if (Date.now() > deadline) throw new Error(`daemon did not become ready: ${log}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // The daemon says it is ready once its control socket listens (src/daemon/compose.ts); an
+      // exit before that line is a failed start. No deadline of ours: the hook's timeout is the bound.
+      const ready = `, control socket ${socket}\n`;
+      await new Promise<void>((resolve, reject) => {
+        const seen = (d: Buffer) => {
+          log += d.toString();
+          if (log.includes(ready)) resolve();
+        };
+        child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
+        child.stderr!.on("data", seen);
+        child.once("error", reject);
+        child.once("exit", (code, signal) => reject(new Error(`daemon exited (${signal ?? code}) before it was ready: ${log}`)));
+      });
+      return child;
     },
     async stopDaemon(signal = "SIGTERM") {
       const child = daemon;
@@ -181,7 +210,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const r = await run(["env", profile, "--json"]);
       if (r.code !== 0) throw new Error(`s3jit env failed: ${r.stderr}`);
       const vars = JSON.parse(r.stdout) as { set: Record<string, string>; unset: string[] };
-      const e: NodeJS.ProcessEnv = { ...cleanEnv(), HOME: env.HOME, AWS_CONFIG_FILE: path.join(dir, "none"), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "none"), ...vars.set };
+      // The user's own shell, lived-in ~/.aws and AWS_PROFILE included: only `env` may keep them away.
+      const e: NodeJS.ProcessEnv = { ...env, ...vars.set };
       for (const k of vars.unset) delete e[k];
       return e;
     },

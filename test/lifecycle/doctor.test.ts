@@ -8,7 +8,7 @@ import { startStack, type Stack } from "../helpers/stack.js";
 describe("s3jit doctor", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ aws: "none" });
   });
   afterAll(async () => {
     await stack?.close();
