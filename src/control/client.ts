@@ -23,7 +23,9 @@ export function controlClient(socketPath: string, timeoutMs = 0): ControlClient 
           path,
           method,
           headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {},
-          ...(timeoutMs ? { timeout: timeoutMs } : {}),
+          // 0 waits as long as the daemon takes (a login waits for the user), which must be said:
+          // Node's global agent otherwise gives up on a socket idle for 5 s.
+          timeout: timeoutMs,
         },
         (res) => {
           const chunks: Buffer[] = [];
