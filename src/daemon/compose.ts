@@ -13,9 +13,10 @@ import { refusalAudit } from "../audit/refusals.js";
 import { findPeer } from "../platform/peer.js";
 import { canOpenBrowser, openBrowser } from "../platform/browser.js";
 import { Broker } from "../broker/broker.js";
-import { AwsSsoApi, type SsoApi } from "../sso/api.js";
+import type { SsoApi } from "../sso/api.js";
 import { SsoLogins } from "../sso/logins.js";
-import { AwsMinter, type Minter } from "../sts/mint.js";
+import type { Minter } from "../sts/mint.js";
+import { AwsWorker, WorkerMinter, WorkerSsoApi } from "../aws/worker.js";
 import { MemoryStore } from "../store/memory.js";
 import { KeytarStore, probeKeychain } from "../store/keytar.js";
 import { Secrets, scheduleExpiry } from "../store/secrets.js";
@@ -127,14 +128,17 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     windows.restrict((p) => config.profiles[p], clock.now());
     if (windows.unsaved) log(`s3jit: ${windows.unsaved.message}`);
 
+    // The AWS SDK runs in a helper process started at the first call and ended when idle: the
+    // daemon itself never loads it (aws/worker.ts).
+    const aws = new AwsWorker({ clock });
     const logins = new SsoLogins({
-      api: opts.ssoApi ?? new AwsSsoApi(() => clock.now()),
+      api: opts.ssoApi ?? new WorkerSsoApi(aws),
       vault: secrets,
       clock,
       sso: () => config.sso,
       onLogin: (sso, ok, detail) => audit.record("login", { sso, ok, detail }),
     });
-    const running = new Broker({ config: () => config, clock, windows, logins, minter: opts.minter ?? new AwsMinter(), vault: secrets, audit });
+    const running = new Broker({ config: () => config, clock, windows, logins, minter: opts.minter ?? new WorkerMinter(aws), vault: secrets, audit });
     broker = running;
     brokerReady(running);
     autoLogin({ sso: () => config.sso, broker: running, logins, audit, canOpenBrowser: () => canOpenBrowser(process.env), openBrowser: (url) => openBrowser(url, process.env) });
@@ -177,6 +181,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
         running.close();
         expiry.stop();
         await Promise.allSettled([credentials.close(), control.close()]);
+        // After the servers: a request they let finish may still be waiting on AWS.
+        await aws.close();
         await serves.settle();
         windows.flush();
         refusals.flush();

@@ -84,6 +84,13 @@ export function configuredOidcEndpoint(env: NodeJS.ProcessEnv): string | undefin
   return url ? url.replace(/\/+$/, "") : undefined;
 }
 
+/** Where the browser starts a PKCE login: the SSO-OIDC host the SDK calls (no SDK needed to know it). */
+export function authorizationEndpoint(env: NodeJS.ProcessEnv, region: string, reg: Registration): string {
+  const configured = configuredOidcEndpoint(env);
+  if (configured) return `${configured}/authorize`;
+  return reg.authorizationEndpoint ?? `https://oidc.${region}.amazonaws.com/authorize`;
+}
+
 export class AwsSsoApi implements SsoApi {
   private readonly oidcClients = new RegionalClients<OidcModule, InstanceType<OidcModule["SSOOIDCClient"]>>(
     () => import("@aws-sdk/client-sso-oidc"),
@@ -100,9 +107,7 @@ export class AwsSsoApi implements SsoApi {
   ) {}
 
   authorizationEndpoint(region: string, reg: Registration): string {
-    const configured = configuredOidcEndpoint(this.env);
-    if (configured) return `${configured}/authorize`;
-    return reg.authorizationEndpoint ?? `https://oidc.${region}.amazonaws.com/authorize`;
+    return authorizationEndpoint(this.env, region, reg);
   }
 
   private oidc(region: string) {
