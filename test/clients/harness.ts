@@ -1,5 +1,6 @@
 import path from "node:path";
 import { ROOT, runProcess, startStack, type CliResult, type Stack, type StackOptions } from "../helpers/stack.js";
+import { socketOf, subscribe } from "../lifecycle/control.js";
 
 /** Shared by the real-client tests: a stack with the user logged in and a window open for `audit`. */
 
@@ -33,15 +34,9 @@ export function fixtureResult(p: Proc): Record<string, unknown> & { ok: boolean 
 export const AWS_CLI = "/usr/bin/aws";
 export const PYTHON = "/usr/bin/python3";
 
-async function served(url: string, token: string): Promise<number> {
-  const res = await fetch(url, { headers: { authorization: token } });
-  await res.arrayBuffer();
-  return res.status;
-}
-
 export interface ClientStack {
   stack: Stack;
-  /** `s3jit env audit` applied to a clean environment, plus the sandbox as the S3 endpoint. */
+  /** The user's lived-in shell with `s3jit env audit` applied, plus the sandbox as the S3 endpoint. */
   clientEnv(): Promise<NodeJS.ProcessEnv>;
   /** The key id the daemon serves `audit` right now. */
   servedAccessKeyId(): Promise<string>;
@@ -50,21 +45,20 @@ export interface ClientStack {
 
 export async function startClientStack(opts: StackOptions = {}): Promise<ClientStack> {
   const stack = await startStack(opts);
+  // Grant mints at once; the tray's event says when, so no test depends on a client's retry of a 503.
+  const tray = subscribe(socketOf(stack.env));
   try {
+    await tray.ready;
     const login = await stack.cli(["login", "--no-browser"]);
     if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
     const grant = await stack.cli(["grant", "audit", "--for", "30m", "--reason", "client compatibility tests"]);
     if (grant.code !== 0) throw new Error(`grant failed: ${grant.stderr}`);
-    const env = await stack.clientEnv("audit");
-    // Grant mints at once; wait for it here so no test depends on a client's retry of a 503.
-    const deadline = Date.now() + 20_000;
-    while ((await served(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, env.AWS_CONTAINER_AUTHORIZATION_TOKEN!)) === 503) {
-      if (Date.now() > deadline) throw new Error("the daemon did not mint for audit within 20 s");
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await tray.next("the session minted for audit", (e) => e.type === "minted" && e.profile === "audit");
   } catch (err) {
     await stack.close();
     throw err;
+  } finally {
+    tray.close();
   }
   return {
     stack,
