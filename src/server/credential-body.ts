@@ -1,16 +1,27 @@
 import type { Session } from "../types.js";
 import { awsTime } from "../time.js";
 
+/** A response as written: the header list `res.writeHead` takes as is, and the body's bytes. */
+export interface PreparedResponse {
+  readonly headers: readonly string[];
+  readonly body: Buffer;
+}
+
+/** Exactly application/json (DESIGN.md §2 pins it, no charset), never cached by anything in between. */
+export function jsonHeaders(body: Buffer, extra: readonly string[] = []): string[] {
+  return ["content-type", "application/json", "cache-control", "no-store", "content-length", String(body.length), ...extra];
+}
+
 /**
- * The container-credentials body every AWS SDK reads (DESIGN.md §2), as the bytes sent: built once
+ * The container-credentials answer every AWS SDK reads (DESIGN.md §2), as the bytes sent: built once
  * per session (the cache is keyed by the session object, which the broker hands out unchanged while
- * it is good), so a cached hit formats no date and serializes nothing.
+ * it is good), so a cached hit formats no date, serializes nothing and builds no header object.
  */
-const bodies = new WeakMap<Session, Buffer>();
-export function bodyOf(session: Session): Buffer {
-  let body = bodies.get(session);
-  if (body === undefined) {
-    body = Buffer.from(
+const responses = new WeakMap<Session, PreparedResponse>();
+export function responseOf(session: Session): PreparedResponse {
+  let prepared = responses.get(session);
+  if (prepared === undefined) {
+    const body = Buffer.from(
       JSON.stringify({
         AccessKeyId: session.accessKeyId,
         SecretAccessKey: session.secretAccessKey,
@@ -20,7 +31,8 @@ export function bodyOf(session: Session): Buffer {
         RoleArn: session.roleArn,
       }),
     );
-    bodies.set(session, body);
+    prepared = { headers: jsonHeaders(body), body };
+    responses.set(session, prepared);
   }
-  return body;
+  return prepared;
 }

@@ -1,7 +1,7 @@
+import http, { type IncomingMessage, type OutgoingHttpHeader, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import { bodyOf } from "./credential-body.js";
+import { jsonHeaders, responseOf, type PreparedResponse } from "./credential-body.js";
 import type { Session } from "../types.js";
 import { errorBody, MALFORMED, METHOD_NOT_ALLOWED, NOT_FOUND, rateLimited, REQUEST_REFUSED, toHttp, UNAUTHORIZED, type HttpError } from "./errors.js";
 import { isProfileName } from "./profile-name.js";
@@ -42,14 +42,6 @@ export interface CredentialsServer {
   close(): Promise<void>;
 }
 
-type Serializer = (payload: unknown) => string;
-// A serializer set on the reply keeps fastify from appending "; charset=utf-8" to the
-// Content-Type: the header is exactly application/json, as DESIGN.md §2 pins it.
-const asIs: Serializer = (payload) => payload as string;
-
-/** Methods answered 405 on the credentials path; HEAD too, since it would run the whole GET. */
-const OTHER_METHODS = ["DELETE", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
-
 // Slow clients are cut off within seconds by enforceHeaderDeadline (its sweep runs only while
 // connections are open); Node's own headersTimeout, checked every 30 s, stays as a backstop.
 const HEADERS_TIMEOUT_MS = 5_000;
@@ -60,6 +52,9 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const MAX_HEADER_BYTES = 4096;
 const MAX_CONNECTIONS = 1024;
 const SLASH = 0x2f;
+const PREFIX = "/v1/credentials/";
+/** `http://host/path`: an absolute-form request target (RFC 9112 §3.2.2). */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?]*/;
 
 /**
  * How many Host headers the request carried. Node keeps only the first in `headers`; counting in
@@ -85,10 +80,50 @@ function peerOf(socket: Socket): Peer {
   return { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
 }
 
+/** The answers the endpoint gives again and again (401, 403, 404…), built once each. */
+const errorResponses = new WeakMap<HttpError, PreparedResponse>();
+function errorResponse(e: HttpError): PreparedResponse {
+  let prepared = errorResponses.get(e);
+  if (prepared === undefined) {
+    const body = Buffer.from(JSON.stringify(errorBody(e)));
+    const extra = [...(e.retryAfter !== undefined ? ["retry-after", String(e.retryAfter)] : []), ...(e.status === 405 ? ["allow", "GET"] : [])];
+    prepared = { headers: jsonHeaders(body, extra), body };
+    errorResponses.set(e, prepared);
+  }
+  return prepared;
+}
+
+function write(res: ServerResponse, status: number, prepared: PreparedResponse): void {
+  res.writeHead(status, prepared.headers as OutgoingHttpHeader[]);
+  res.end(prepared.body);
+}
+
 /**
- * The loopback credentials endpoint: its own fastify instance, 127.0.0.1 only. Cheap checks run
- * first, so a flood of refused requests costs little; only a request with its profile's token
- * reaches the credential source.
+ * Where a request goes: the credentials route's (still encoded) profile segment, or NOT_FOUND.
+ * An absolute-form target is routed by its path and marked, so the GET's checks refuse it.
+ */
+function route(url: string): { segment: string; absolute: boolean } | undefined {
+  let path = url;
+  let absolute = false;
+  if (url.charCodeAt(0) !== SLASH) {
+    const m = ABSOLUTE_FORM.exec(url);
+    if (m === null) return undefined;
+    path = url.slice(m[0].length);
+    absolute = true;
+  }
+  if (!path.startsWith(PREFIX)) return undefined;
+  // Query strings are tolerated (no SDK sends one, and none changes the answer).
+  const query = path.indexOf("?", PREFIX.length);
+  const segment = query < 0 ? path.slice(PREFIX.length) : path.slice(PREFIX.length, query);
+  if (segment.includes("/")) return undefined;
+  return { segment, absolute };
+}
+
+/**
+ * The loopback credentials endpoint: a plain node:http server on 127.0.0.1 only (one route, no
+ * framework: the cached path is the whole point of it). Cheap checks run first, so a flood of
+ * refused requests costs little; only a request with its profile's token reaches the credential
+ * source.
  */
 export async function createCredentialsServer(deps: CredentialsServerDeps): Promise<CredentialsServer> {
   const { source, tokens, events, logger } = deps;
@@ -101,13 +136,6 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
   // connection is the same hand-out, so the served event (an audit line) fires once per session
   // and connection, and a cached hit on a kept-alive connection does no audit work at all.
   const servedOn = new WeakMap<Socket, Session>();
-
-  function send(reply: FastifyReply, e: HttpError): FastifyReply {
-    reply.code(e.status).header("content-type", "application/json").header("cache-control", "no-store");
-    if (e.retryAfter !== undefined) reply.header("retry-after", String(e.retryAfter));
-    if (e.status === 405) reply.header("allow", "GET");
-    return reply.serializer(asIs).send(JSON.stringify(errorBody(e)));
-  }
 
   // A listener's failure must not change the answer; its text may quote a session, so only the type is logged.
   function listenerFailed(err: unknown): void {
@@ -124,22 +152,22 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
   }
 
   /** A refusal made before the token was checked: counted, and turned into 429 during a flood. */
-  function refuse(req: FastifyRequest, reply: FastifyReply, e: HttpError, profile: string): FastifyReply {
+  function refuse(req: IncomingMessage, res: ServerResponse, e: HttpError, profile: string): void {
     const verdict = limiter.refuse();
     guard.refused(req.socket);
     const named = isProfileName(profile) ? profile : null;
     if (!verdict.limited) {
       notifyRefused(named, e.code, req.socket);
-      return send(reply, e);
+      return write(res, e.status, errorResponse(e));
     }
     // One audit line when the lockout starts, not one per request of the flood.
     if (verdict.started) notifyRefused(named, "RateLimited", req.socket);
-    return send(reply, rateLimited(verdict.retryAfterSeconds));
+    const limited = rateLimited(verdict.retryAfterSeconds);
+    write(res, limited.status, errorResponse(limited));
   }
 
-  function serve(req: FastifyRequest, reply: FastifyReply, profile: string, session: Session): void {
-    reply.header("content-type", "application/json").header("cache-control", "no-store").send(bodyOf(session));
-    const socket = req.socket;
+  function serve(socket: Socket, res: ServerResponse, profile: string, session: Session): void {
+    write(res, 200, responseOf(session));
     if (servedOn.get(socket) === session || !events?.served) return;
     servedOn.set(socket, session);
     try {
@@ -149,72 +177,77 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
     }
   }
 
-  function fail(req: FastifyRequest, reply: FastifyReply, profile: string, err: unknown): void {
+  function fail(socket: Socket, res: ServerResponse, profile: string, err: unknown): void {
     const e = toHttp(err);
     if (e.status === 500) logger?.error({ error: (err as Error | null)?.name, code: errnoCode(err) }, "credentials endpoint: unexpected error");
     // A mint still under way is not a refusal; everything else is worth an audit line.
-    if (e.code !== "MintPending") notifyRefused(profile, e.code, req.socket);
-    send(reply, e);
+    if (e.code !== "MintPending") notifyRefused(profile, e.code, socket);
+    write(res, e.status, errorResponse(e));
   }
 
-  const app = Fastify({
-    logger: false,
-    bodyLimit: 1024,
-    connectionTimeout: IDLE_TIMEOUT_MS,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    exposeHeadRoutes: false,
-    http: {
-      maxHeaderSize: MAX_HEADER_BYTES,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-    },
-    // A bad percent-encoding or an overlong parameter: malformed, and counted like other refusals.
-    frameworkErrors: (_err, req, reply) => refuse(req, reply, MALFORMED, ""),
-  });
-  app.server.maxConnections = MAX_CONNECTIONS;
-  enforceHeaderDeadline(app.server, HEADERS_TIMEOUT_MS);
-  const guard = guardConnections(app.server, deps.connections);
-
-  app.setErrorHandler((err, _req, reply) => send(reply, toHttp(err)));
-  app.setNotFoundHandler((_req, reply) => send(reply, NOT_FOUND));
-
-  // Query strings are tolerated (routing ignores them); no SDK sends one and none changes the answer.
-  // A plain (not async) handler: the checks run synchronously, and the one promise is the source's.
-  app.get<{ Params: { profile: string } }>("/v1/credentials/:profile", (req, reply) => {
+  function credentials(req: IncomingMessage, res: ServerResponse, segment: string, absolute: boolean): void {
+    let profile = segment;
+    if (segment.includes("%")) {
+      try {
+        profile = decodeURIComponent(segment);
+      } catch {
+        return refuse(req, res, MALFORMED, "");
+      }
+    }
     const h = req.headers;
-    const profile = req.params.profile;
-    if (h.host !== hostIp && h.host !== hostName) return void refuse(req, reply, REQUEST_REFUSED, profile);
+    if (h.host !== hostIp && h.host !== hostName) return refuse(req, res, REQUEST_REFUSED, profile);
     // Node keeps only the first of two Host headers, and an absolute-form target
     // (`GET http://evil.example/…`) names an authority that RFC 9112 puts before Host: refuse
     // both rather than guess which name the client meant.
-    if (req.raw.url?.charCodeAt(0) !== SLASH || hostCount(req.raw.rawHeaders) !== 1) return void refuse(req, reply, REQUEST_REFUSED, profile);
+    if (absolute || hostCount(req.rawHeaders) !== 1) return refuse(req, res, REQUEST_REFUSED, profile);
     // Browsers always send Sec-Fetch-Site (and Origin on cross-origin requests); proxies add
     // X-Forwarded-For. Sec-Fetch-Mode alone is Node's own fetch, an SDK's legitimate client.
     if (h.origin !== undefined || h["sec-fetch-site"] !== undefined || h["x-forwarded-for"] !== undefined) {
-      return void refuse(req, reply, REQUEST_REFUSED, profile);
+      return refuse(req, res, REQUEST_REFUSED, profile);
     }
-    if (!isProfileName(profile)) return void refuse(req, reply, MALFORMED, profile);
+    if (!isProfileName(profile)) return refuse(req, res, MALFORMED, profile);
     // Missing, wrong, another profile's, or an unknown profile: one answer for all (no oracle).
-    if (!tokens.verify(profile, h.authorization ?? "")) return void refuse(req, reply, UNAUTHORIZED, profile);
-    guard.trust(req.socket);
+    if (!tokens.verify(profile, h.authorization ?? "")) return refuse(req, res, UNAUTHORIZED, profile);
+    const socket = req.socket;
+    guard.trust(socket);
     // The broker decides (window open, never past its end, cached or minted); a throw is a refusal.
     source.credentials(profile).then(
-      (session) => serve(req, reply, profile, session),
-      (err: unknown) => fail(req, reply, profile, err),
+      (session) => serve(socket, res, profile, session),
+      (err: unknown) => fail(socket, res, profile, err),
     );
-  });
+  }
 
-  app.route({
-    method: OTHER_METHODS,
-    url: "/v1/credentials/:profile",
-    // onRequest answers before any body is read or parsed.
-    onRequest: async (_req, reply) => send(reply, METHOD_NOT_ALLOWED),
-    handler: async () => undefined,
-  });
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      const target = route(req.url ?? "");
+      if (target === undefined) return write(res, 404, errorResponse(NOT_FOUND));
+      // HEAD too: it would run the whole GET. Answered before any body is read.
+      if (req.method !== "GET") return write(res, 405, errorResponse(METHOD_NOT_ALLOWED));
+      credentials(req, res, target.segment, target.absolute);
+    } catch (err) {
+      logger?.error({ error: (err as Error | null)?.name, code: errnoCode(err) }, "credentials endpoint: unexpected error");
+      if (!res.headersSent) write(res, 500, errorResponse(toHttp(err)));
+    }
+  }
 
-  await app.listen({ host: "127.0.0.1", port: deps.port, backlog: LISTEN_BACKLOG });
-  const address = app.server.address();
+  const server = http.createServer(
+    { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    handle,
+  );
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.setTimeout(IDLE_TIMEOUT_MS);
+  server.maxConnections = MAX_CONNECTIONS;
+  enforceHeaderDeadline(server, HEADERS_TIMEOUT_MS);
+  const guard = guardConnections(server, deps.connections);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host: "127.0.0.1", port: deps.port, backlog: LISTEN_BACKLOG }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
   if (address === null || typeof address === "string") throw new Error("the credentials endpoint has no TCP address");
   const port = address.port;
   hostIp = `127.0.0.1:${port}`;
@@ -224,8 +257,11 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
     port,
     // The literal 127.0.0.1: some SDKs accept no other spelling of loopback.
     url: (profile) => `http://127.0.0.1:${port}/v1/credentials/${profile}`,
-    close: async () => {
-      await app.close();
-    },
+    // Idle kept-alive connections close now; a request being answered gets its answer first.
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err?: NodeJS.ErrnoException) => (err && err.code !== "ERR_SERVER_NOT_RUNNING" ? reject(err) : resolve()));
+        server.closeIdleConnections();
+      }),
   };
 }
