@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile 
 import os from "node:os";
 import path from "node:path";
 import { S3jitError } from "../errors.js";
-import { EndpointTokens } from "./tokens.js";
+import { constantTimeEqual, EndpointTokens } from "./tokens.js";
 
 let root: string;
 let dir: string;
@@ -159,5 +159,40 @@ describe("EndpointTokens", () => {
     expect(tokens.verify("dev", dev)).toBe(true);
     expect(tokens.verify("new", tokens.token("new"))).toBe(true);
     expect(tokens.verify("old", old)).toBe(false);
+  });
+});
+
+// The comparison every credential fetch runs: equal exactly when both strings are, whatever the
+// lengths and wherever they differ.
+describe("constantTimeEqual", () => {
+  it("is true only for the very same characters", () => {
+    expect(constantTimeEqual("abc", "abc")).toBe(true);
+    expect(constantTimeEqual("", "")).toBe(true);
+    expect(constantTimeEqual("abd", "abc")).toBe(false);
+    expect(constantTimeEqual("xbc", "abc")).toBe(false);
+  });
+
+  it("tells lengths apart, even where the missing characters would compare as 0", () => {
+    expect(constantTimeEqual("ab", "abc")).toBe(false);
+    expect(constantTimeEqual("abcd", "abc")).toBe(false);
+    expect(constantTimeEqual("ab", "ab\0")).toBe(false);
+    expect(constantTimeEqual("", "abc")).toBe(false);
+    expect(constantTimeEqual("abc", "")).toBe(false);
+  });
+
+  it("compares whole UTF-16 code units, not their low byte", () => {
+    expect(constantTimeEqual("a\u0161c", "aac")).toBe(false);
+    expect(constantTimeEqual("aac", "a\u0161c")).toBe(false);
+  });
+
+  it("verifies a hand-written token longer than the 43 characters s3jit writes", async () => {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const long = "L".repeat(60);
+    await writeFile(path.join(dir, "dev"), long, { mode: 0o600 });
+    const tokens = await EndpointTokens.open(dir, ["dev"]);
+    expect(tokens.token("dev")).toBe(long);
+    expect(tokens.verify("dev", long)).toBe(true);
+    expect(tokens.verify("dev", long.slice(0, 43))).toBe(false);
+    expect(tokens.verify("dev", long + "L")).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { hash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
 import { S3jitError, UnknownProfileError } from "../errors.js";
@@ -11,11 +11,21 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43,1024}$/;
 
 interface Entry {
   token: string;
-  digest: Buffer;
 }
 
-// One-shot hash: cheaper than createHash on the hot path, where every request is verified.
-const sha256 = (s: string): Buffer => hash("sha256", s, "buffer");
+/**
+ * Equal or not, in a time that depends only on `expected`'s length: every character of it is
+ * compared, whatever `presented` holds and wherever it first differs (a character past
+ * `presented`'s end compares as 0, and the lengths are compared too). Every token s3jit writes and
+ * the decoy are 43 characters, so the time tells nothing about a token, a guess, or a profile.
+ * Plain arithmetic, no hashing: this runs on every credential fetch (a sha256 of the presented
+ * token and timingSafeEqual cost several times more).
+ */
+export function constantTimeEqual(presented: string, expected: string): boolean {
+  let diff = presented.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) diff |= (presented.charCodeAt(i) | 0) ^ expected.charCodeAt(i);
+  return diff === 0;
+}
 
 /**
  * The per-profile tokens of the credentials endpoint, one file each (`<dir>/<profile>`, 0600, no
@@ -24,8 +34,8 @@ const sha256 = (s: string): Buffer => hash("sha256", s, "buffer");
  */
 export class EndpointTokens {
   private entries = new Map<string, Entry>();
-  // Unknown profiles are compared against these, so they cost the same work as known ones.
-  private readonly decoy = randomBytes(32);
+  // Unknown profiles are compared against this (a token's length), so they cost the same work as known ones.
+  private readonly decoy = newToken();
 
   private constructor(private readonly dir: string) {}
 
@@ -72,13 +82,13 @@ export class EndpointTokens {
   }
 
   /**
-   * Constant time: the digest has a fixed length whatever was presented, and an unknown profile
-   * runs the same comparison against a decoy, so timing tells neither the token's length nor
-   * which profiles exist.
+   * Constant time (constantTimeEqual): an unknown profile runs the same comparison against a
+   * decoy of a token's length, so timing tells neither whether the guess was close nor which
+   * profiles exist.
    */
   verify(profile: string, presented: string): boolean {
     const e = this.entries.get(profile);
-    const matches = timingSafeEqual(sha256(presented), e ? e.digest : this.decoy);
+    const matches = constantTimeEqual(presented, e ? e.token : this.decoy);
     return e !== undefined && matches;
   }
 
@@ -148,7 +158,7 @@ function newToken(): string {
 }
 
 function fresh(token: string): Entry {
-  return { token, digest: sha256(token) };
+  return { token };
 }
 
 /** Create the folder owner-only; an existing one must already be owner-only (as ssh insists for ~/.ssh). */
