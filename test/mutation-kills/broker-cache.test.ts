@@ -203,6 +203,33 @@ describe("state changes while the keychain writes", () => {
     expect(served.accessKeyId).toBe(m.accessKeyId);
     expect(served.accessKeyId).not.toBe(old.accessKeyId);
   });
+
+  it("a stale mint's clean-up after its vault write leaves the newer session that replaced it, in memory and the vault", async () => {
+    const w = await world();
+    // The grant's mint ahead, which nobody waits for (a waiting request would find the newer
+    // session again in the vault when it decides again).
+    w.broker.grant("audit", { durationMs: 30 * MINUTE, reason: "INC-1" });
+    await settle();
+    const held = holdVaultWrites(w);
+    w.minter.answer(0);
+    await settle();
+    expect(held).toHaveLength(1);
+    // A narrowing reload while the old session's vault write hangs; a new request mints under it.
+    w.config = configOf(auditProfile({ scope: ["audit-logs/2026/"] }));
+    const r2 = track(w.broker.credentials("audit"));
+    await settle();
+    const newer = w.minter.answer(1);
+    await settle();
+    // The old write ends first (one item's calls run in order), then the newer one.
+    held[0]!();
+    await settle();
+    expect(held).toHaveLength(2);
+    held[1]!();
+    expect(((await r2()) as Session).accessKeyId).toBe(newer.accessKeyId);
+    expect(w.broker.status("audit").session?.accessKeyId).toBe(newer.accessKeyId);
+    expect(await vaultSessions(w)).toEqual([newer.accessKeyId]);
+    expect(w.minter.calls).toHaveLength(2);
+  });
 });
 
 describe("state changes that come more than once", () => {

@@ -110,12 +110,14 @@ describe("broker events", () => {
     const w = await world();
     const events = listen(w);
     const { end } = await grantMinted(w);
-    // The book alone changes, as a reload's restrict() does: the end moves 10 minutes earlier.
+    // The book alone changes, as a reload's restrict() does: the end moves 2 minutes earlier, so
+    // the window is still open when the old closing timer fires, with another end.
     const cfg = w.config.profiles.audit!;
     w.windows.revoke("audit", w.clock.now());
-    w.windows.grant("audit", { durationMs: 20 * MINUTE, reason: "cut" }, cfg, w.clock.now());
+    w.windows.grant("audit", { durationMs: 28 * MINUTE, reason: "cut" }, cfg, w.clock.now());
     events.length = 0;
     await w.timers.advanceAsync(end - 5 * MINUTE - w.clock.now());
+    expect(w.windows.get("audit", w.clock.now())?.end).toBe(end - 2 * MINUTE);
     expect(events).toEqual([]);
     // Gone altogether: still nothing closing.
     w.windows.revoke("audit", w.clock.now());

@@ -161,7 +161,15 @@ describe("mintSession asks STS for exactly what the window and mode allow", () =
   it("remembers at most 16 sets of base credentials: the 17th forgets the first", async () => {
     const t = setup({ whoAmI: true });
     t.minter.identities = Array.from({ length: 18 }, (_, i) => SSO_ARN(`user${i}`));
-    for (let i = 1; i <= 17; i++) {
+    for (let i = 1; i <= 2; i++) {
+      t.logins.baseKey = `ASIABASEKEY${i}`;
+      await t.run();
+    }
+    // Below the bound, an older set is still remembered.
+    t.logins.baseKey = "ASIABASEKEY1";
+    expect((await t.run()).person).toBe("user0");
+    expect(t.minter.whoAsked).toHaveLength(2);
+    for (let i = 3; i <= 17; i++) {
       t.logins.baseKey = `ASIABASEKEY${i}`;
       await t.run();
     }
