@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { AUDIT_FILE_BYTES, auditFiles, fileAudit } from "../../src/audit/audit.js";
+import { AUDIT_FILE_BYTES, auditFiles, fileAudit, nullAudit } from "../../src/audit/audit.js";
 
 /**
  * The audit file at its edges: a file that already exists (its mode, its size toward rotation),
@@ -120,6 +120,62 @@ describe("the audit file", () => {
     expect(mirrored).toHaveLength(2);
     expect(mirrored.join("")).toBe(readFileSync(file, "utf8"));
     expect(mirrored[0]).toContain('"accessToken":"[redacted]"');
+  });
+});
+
+describe("what a line holds, and when flush() returns", () => {
+  it("each line is the schema version, level, time, event and fields: no pid, no host", async () => {
+    const file = fresh();
+    const audit = fileAudit(file);
+    audit.record("grant", { profile: "audit" });
+    await audit.flush();
+    const line = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    expect(Object.keys(line)).toEqual(["level", "time", "v", "event", "profile"]);
+    expect(line).toMatchObject({ level: 30, v: 1, event: "grant", profile: "audit" });
+  });
+
+  it("flush() returns once every byte handed to the file is on disk (a 2 MB burst)", async () => {
+    const file = fresh();
+    let bytes = 0;
+    const audit = fileAudit(file, { mirror: (l) => (bytes += Buffer.byteLength(l)) });
+    await audit.flush();
+    for (let n = 0; n < 200; n++) audit.record("serve", { n, pad: "q".repeat(10_000) });
+    await audit.flush();
+    expect(bytes).toBeGreaterThan(2_000_000);
+    expect(statSync(file).size).toBe(bytes);
+  });
+
+  it("nullAudit takes every event and flushes at once", async () => {
+    expect(() => nullAudit.record("start", { any: 1 })).not.toThrow();
+    await expect(nullAudit.flush()).resolves.toBeUndefined();
+  });
+});
+
+describe("a minimum retention keeps old files by their age", () => {
+  const DAY = 86_400_000;
+  // Whole seconds, so a file's mtime can be set to exactly the retention's edge.
+  const NOW = Math.floor(Date.now() / 1000) * 1000;
+
+  async function rotated(ageOf: (i: number) => number): Promise<string> {
+    const file = fresh();
+    const audit = fileAudit(file, { maxBytes: 50, keep: 1, minRetentionMs: 90 * DAY, now: () => NOW });
+    for (let n = 0; n < 3; n++) {
+      audit.record("serve", { n });
+      await audit.flush();
+      for (let i = 1; existsSync(`${file}.${i}`); i++) utimesSync(`${file}.${i}`, ageOf(i) / 1000, ageOf(i) / 1000);
+    }
+    return file;
+  }
+
+  it("a file 10 days old is kept under a 90-day minimum; one exactly 90 days old too", async () => {
+    const young = await rotated(() => NOW - 10 * DAY);
+    expect(auditFiles(young).map((f) => path.basename(f))).toEqual(["audit.log.3", "audit.log.2", "audit.log.1", "audit.log"]);
+    rmSync(dir, { recursive: true, force: true });
+    const edge = await rotated(() => NOW - 90 * DAY);
+    expect(auditFiles(edge).map((f) => path.basename(f))).toEqual(["audit.log.3", "audit.log.2", "audit.log.1", "audit.log"]);
+    rmSync(dir, { recursive: true, force: true });
+    const old = await rotated(() => NOW - 90 * DAY - 1000);
+    expect(auditFiles(old).map((f) => path.basename(f))).toEqual(["audit.log.1", "audit.log"]);
   });
 });
 
