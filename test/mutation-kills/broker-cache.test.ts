@@ -118,6 +118,36 @@ describe("what the cache serves", () => {
   });
 });
 
+describe("a window's end moved by less than a second (the policy, which counts whole seconds, is the same)", () => {
+  it("an extension 300 ms later is a new window: a request waits for its mint, not the old session", async () => {
+    const w = await world(auditProfile({ max_window: "4h" }));
+    w.clock.set(Math.floor(w.clock.now() / 1000) * 1000 + 100);
+    const { end, key } = await grantMinted(w);
+    w.clock.advance(300);
+    const longer = w.broker.grant("audit", { durationMs: 30 * MINUTE, reason: "again" });
+    expect(longer.end).toBe(end + 300);
+    const r = track(w.broker.credentials("audit"));
+    expect(await r()).toBe("pending");
+    const m = w.minter.answer(1);
+    expect(((await r()) as Session).accessKeyId).toBe(m.accessKeyId);
+    expect(m.accessKeyId).not.toBe(key);
+  });
+
+  it("after a restart, a vault session of a window that ended 300 ms earlier leaves the vault at once", async () => {
+    const w = await world();
+    w.clock.set(Math.floor(w.clock.now() / 1000) * 1000 + 100);
+    const { end } = await grantMinted(w);
+    const cfg = w.config.profiles.audit!;
+    w.clock.advance(300);
+    w.windows.revoke("audit", w.clock.now());
+    expect(w.windows.grant("audit", { durationMs: 30 * MINUTE, reason: "again" }, cfg, w.clock.now()).end).toBe(end + 300);
+    const broker = await restarted(w);
+    const r = track(broker.credentials("audit"));
+    expect(await r()).toBe("pending");
+    expect(await vaultSessions(w)).toEqual([]);
+  });
+});
+
 describe("the vault after a restart", () => {
   it("a session of another window is not served, and leaves the vault at once", async () => {
     const w = await world();
