@@ -25,7 +25,8 @@ const MODULES = {
   endpoint: {
     // The server is built in beforeAll: its set-up code counts as static, and is run, not ignored.
     runStatic: true,
-    mutate: ["src/server/credentials.ts", "src/server/tokens.ts"],
+    // credential-body.ts is the answer's bytes, split out of credentials.ts.
+    mutate: ["src/server/credentials.ts", "src/server/credential-body.ts", "src/server/tokens.ts"],
     tests: ["src/server/credentials*.test.ts", "src/server/tokens*.test.ts", "test/mutation-kills/endpoint*.test.ts"],
   },
   sso: { mutate: ["src/sso/**/*.ts"], tests: ["src/sso/**/*.test.ts", "test/sso/**/*.test.ts", "test/mutation-kills/sso*.test.ts"] },
