@@ -178,7 +178,7 @@ describe("the daemon's AWS helper (built daemon, sandbox AWS)", () => {
   });
   afterAll(async () => s?.close());
 
-  it("a helper process serves the daemon's login and mint, and ends with the daemon", async () => {
+  it("a helper process serves the daemon's login and mint, is replaced if it dies, and ends with the daemon", async () => {
     const daemon = s.daemon!.pid!;
     expect(helpersOf(daemon)).toEqual([]);
     expect((await s.cli(["login", "--no-browser"])).code).toBe(0);
@@ -186,10 +186,25 @@ describe("the daemon's AWS helper (built daemon, sandbox AWS)", () => {
     const creds = await s.cli(["credential-process", "audit"]);
     expect(creds.code).toBe(0);
     expect(JSON.parse(creds.stdout)).toMatchObject({ Version: 1 });
+    const [first] = helpersOf(daemon);
+    expect(first).toBeDefined();
+
+    // A helper that dies on its own is named in the daemon's log (stderr: the journal under systemd);
+    // the cached session is still served, and the next mint starts a new helper.
+    process.kill(first!, "SIGKILL");
+    while (!s.daemonLog().includes(`the AWS helper process (pid ${first}) ended by SIGKILL`)) await tick(10);
+    expect((await s.cli(["credential-process", "audit"])).code).toBe(0);
+    expect((await s.cli(["revoke", "audit"])).code).toBe(0);
+    expect((await s.cli(["grant", "audit", "--for", "30m", "--reason", "helper test"])).code).toBe(0);
+    expect((await s.cli(["credential-process", "audit"])).code).toBe(0);
     const [helper] = helpersOf(daemon);
     expect(helper).toBeDefined();
+    expect(helper).not.toBe(first);
+
     expect(await s.stopDaemon("SIGTERM")).toBe(0);
     expect(alive(helper!)).toBe(false);
+    // Ended on purpose: no line for it.
+    expect(s.daemonLog()).not.toContain(`(pid ${helper})`);
   });
 
   it("a daemon killed outright leaves no helper running: the closed pipe ends it", async () => {

@@ -130,7 +130,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
 
     // The AWS SDK runs in a helper process started at the first call and ended when idle: the
     // daemon itself never loads it (aws/worker.ts).
-    const aws = new AwsWorker({ clock });
+    const aws = new AwsWorker({
+      clock,
+      onExit: (pid, expected, why) => {
+        if (!expected) log(`s3jit: the AWS helper process (pid ${pid}) ${why}; its calls failed as retryable, the next one starts a new helper`);
+      },
+    });
     const logins = new SsoLogins({
       api: opts.ssoApi ?? new WorkerSsoApi(aws),
       vault: secrets,
