@@ -16,16 +16,37 @@ if (process.argv[2] === "daemon" && typeof process.execve === "function" && !pro
 // Node 22.1+ keeps compiled code of the modules it loads on disk between runs (a no-op before).
 module.enableCompileCache?.();
 
-const notBuilt = (err, file) => err && err.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes(file);
-import("../dist/bundle/main.js")
-  .catch((err) => {
-    if (notBuilt(err, "dist/bundle/main.js")) return import("../dist/cli/main.js");
-    throw err;
-  })
-  .catch((err) => {
-    if (notBuilt(err, "dist/cli/main.js")) {
-      process.stderr.write("s3jit: not built yet. Run `npm run build` in the s3jit folder.\n");
-      process.exit(1);
-    }
-    throw err;
-  });
+// `credential-process PROFILE`, `env PROFILE` and `status` (per credential fetch, per shell, per tray poll): one
+// CommonJS file that handles exactly those forms and nothing else (undefined: the full CLI answers).
+if (process.argv[2] === "credential-process" || process.argv[2] === "env" || process.argv[2] === "status") {
+  let fast;
+  try {
+    fast = module.createRequire(import.meta.url)("../dist/bundle/fast.cjs");
+  } catch (err) {
+    if (err?.code !== "MODULE_NOT_FOUND") throw err;
+  }
+  const code = await fast?.run(process.argv.slice(2));
+  if (code !== undefined) {
+    process.exitCode = code;
+  } else {
+    await full();
+  }
+} else {
+  await full();
+}
+
+function full() {
+  const notBuilt = (err, file) => err && err.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes(file);
+  return import("../dist/bundle/main.js")
+    .catch((err) => {
+      if (notBuilt(err, "dist/bundle/main.js")) return import("../dist/cli/main.js");
+      throw err;
+    })
+    .catch((err) => {
+      if (notBuilt(err, "dist/cli/main.js")) {
+        process.stderr.write("s3jit: not built yet. Run `npm run build` in the s3jit folder.\n");
+        process.exit(1);
+      }
+      throw err;
+    });
+}

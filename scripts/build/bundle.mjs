@@ -7,6 +7,10 @@
  * endpoint answers) stay in node_modules. CommonJS packages in an ES module bundle reach Node's
  * builtins through a real `require` (the banner).
  *
+ * `credential-process PROFILE`, `env PROFILE` and `status`, which run per credential fetch, shell or tray poll, get
+ * their own single CommonJS file (dist/bundle/fast.cjs, from dist/cli/fast.js): one file to read
+ * and compile, builtins through require() (no ES module facades), nothing to resolve or link.
+ *
  * A module that finds files next to itself (`new URL("../x", import.meta.url)`) keeps working:
  * its `import.meta.url` is rewritten to the URL its unbundled file has in dist/, resolved from the
  * chunk (all chunks sit in dist/bundle/, one level below dist/).
@@ -47,4 +51,16 @@ await build({
   chunkNames: "[name]-[hash]",
   plugins: [keepFileUrls],
   logLevel: "warning",
+});
+// No import.meta in CommonJS: nothing in fast.cjs's graph may find files next to itself.
+await build({
+  entryPoints: [path.join(dist, "cli", "fast.js")],
+  outfile: path.join(dist, "bundle", "fast.cjs"),
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  external: ["@github/keytar", "@aws-sdk/*"],
+  logLevel: "warning",
+  logOverride: { "empty-import-meta": "error" },
 });

@@ -1,6 +1,11 @@
-import http from "node:http";
 import { DaemonNotRunningError, S3jitError } from "../errors.js";
 import { socketProblem } from "../platform/files.js";
+
+// Not `import … from "node:http"`: an ES module import of a builtin builds a facade of all its
+// exports, and on Node 24 reading node:http's WebSocket/EventSource getters loads undici (measured:
+// ≈70 of a `status` run's ≈110 ms over `node -e 0`). The CLI pays that on every command.
+const http = process.getBuiltinModule("node:http");
+const net = process.getBuiltinModule("node:net");
 
 /** The CLI's only way to the daemon: HTTP over the owner-only control socket. */
 export interface ControlClient {
@@ -26,6 +31,10 @@ export function controlClient(socketPath: string, timeoutMs = 0): ControlClient 
           // 0 waits as long as the daemon takes (a login waits for the user), which must be said:
           // Node's global agent otherwise gives up on a socket idle for 5 s.
           timeout: timeoutMs,
+          // Our own connection, no agent: nothing to pool for one request, and the agent's guess at
+          // a TLS server name runs isIP(), which compiles the IPv6 pattern (≈10% of a
+          // `credential-process` run's CPU).
+          createConnection: () => net.connect({ path: socketPath, timeout: timeoutMs }),
         },
         (res) => {
           const chunks: Buffer[] = [];
