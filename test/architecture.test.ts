@@ -133,8 +133,9 @@ describe("the build ships the product and nothing else", () => {
     const byFile = new Map<string, Import[]>();
     for (const i of imports) byFile.set(i.file, [...(byFile.get(i.file) ?? []), i]);
     const reached = new Set<string>();
-    // bin/s3jit.js imports dist/cli/main.js; the daemon forks dist/aws/worker-main.js (its AWS helper process).
-    const queue = [path.join(SRC, "cli", "main.ts"), path.join(SRC, "aws", "worker-main.ts")];
+    // bin/s3jit.js imports dist/cli/main.js, and requires cli/fast.ts's bundle for its quick commands;
+    // the daemon forks dist/aws/worker-main.js (its AWS helper process).
+    const queue = [path.join(SRC, "cli", "main.ts"), path.join(SRC, "cli", "fast.ts"), path.join(SRC, "aws", "worker-main.ts")];
     for (let file = queue.shift(); file; file = queue.shift()) {
       if (reached.has(file)) continue;
       reached.add(file);
