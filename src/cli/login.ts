@@ -1,6 +1,7 @@
 import type { LoginStarted } from "../control/contract.js";
 import { canOpenBrowser, openBrowser } from "../platform/browser.js";
 import { EXIT, paint, timeLeft, type Deps } from "./io.js";
+import { terminalText } from "./safe-text.js";
 
 export interface LoginInput {
   sso?: string;
@@ -28,25 +29,29 @@ export async function run(input: LoginInput, deps: LoginDeps): Promise<number> {
   const flow = !input.noBrowser && canOpenBrowser(deps.io.env) ? "pkce" : "device";
   const started = await deps.client.post<LoginStarted>("/v1/login", { ...(input.sso ? { sso: input.sso } : {}), force: input.force, flow });
   if (started.alreadyLoggedIn) {
-    deps.io.out(`already logged in to ${started.sso} (use --force to log in again)`);
+    deps.io.out(`already logged in to ${terminalText(started.sso)} (use --force to log in again)`);
     return EXIT.ok;
   }
   const url = started.url ?? "";
+  // The issuer's URL and code and the config's SSO name are shown, not obeyed (safe-text.ts);
+  // the opener gets the URL as sent.
+  const sso = terminalText(started.sso);
+  const shownUrl = terminalText(url);
   if (started.flow === "pkce") {
     const opened = await (deps.open ?? ((u: string) => openBrowser(u, deps.io.env)))(url);
     deps.io.err(
       [
-        opened ? `Opening your browser to sign in to IAM Identity Center (${started.sso}).` : `Sign in to IAM Identity Center (${started.sso}):`,
+        opened ? `Opening your browser to sign in to IAM Identity Center (${sso}).` : `Sign in to IAM Identity Center (${sso}):`,
         `If it does not open, visit:`,
-        `  ${paint(deps.io, 1, url)}`,
+        `  ${paint(deps.io, 1, shownUrl)}`,
       ].join("\n"),
     );
   } else {
     deps.io.err(
       [
-        `To sign in to IAM Identity Center (${started.sso}), open this page on any device:`,
-        `  ${paint(deps.io, 1, url)}`,
-        `and check that it shows the code ${paint(deps.io, 1, started.userCode ?? "")}.`,
+        `To sign in to IAM Identity Center (${sso}), open this page on any device:`,
+        `  ${paint(deps.io, 1, shownUrl)}`,
+        `and check that it shows the code ${paint(deps.io, 1, terminalText(started.userCode ?? ""))}.`,
       ].join("\n"),
     );
   }
@@ -55,7 +60,7 @@ export async function run(input: LoginInput, deps: LoginDeps): Promise<number> {
   try {
     const done = await deps.client.post<{ sso: string; expiresAt: string | null }>("/v1/login/wait", { sso: started.sso });
     stop();
-    deps.io.out(`logged in to ${done.sso}${done.expiresAt ? ` until ${done.expiresAt}` : ""}`);
+    deps.io.out(`logged in to ${terminalText(done.sso)}${done.expiresAt ? ` until ${terminalText(done.expiresAt)}` : ""}`);
     return EXIT.ok;
   } finally {
     stop();
