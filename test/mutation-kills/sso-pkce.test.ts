@@ -137,7 +137,7 @@ describe("the loopback listener", () => {
 });
 
 describe("startPkceLogin", () => {
-  const CFG: SsoConfig = { name: "corp", startUrl: "https://corp.awsapps.com/start", region: "eu-west-1", scopes: ["sso:account:access", "openid"] };
+  const CFG: SsoConfig = { name: "corp", startUrl: "https://corp.awsapps.com/start", region: "eu-west-1", scopes: ["sso:account:access", "openid"], autoLogin: false };
   const REG: Registration = { clientId: "client-1", clientSecret: "cs", expiresAt: 0, flow: "pkce" };
 
   function held() {
