@@ -125,6 +125,21 @@ describe("TokenKeeper.state", () => {
     expect(signedOut.tokens.state("corp")).toEqual({ loggedIn: false, expiresAt: null });
   });
 
+  it("signed out (registration only): no access token, LoginRequired; signing out what is not stored stores nothing", async () => {
+    const k = await keeper({ refreshToken: "rt-0" });
+    await k.tokens.signedOut("corp", k.item(), 0);
+    await expect(k.tokens.accessToken("corp")).rejects.toBeInstanceOf(LoginRequiredError);
+    const none = await keeper(null);
+    await none.tokens.signedOut("corp", null, 0);
+    expect(none.item()).toBeNull();
+  });
+
+  it("names every known instance when asked for one that is not configured", async () => {
+    const k = await keeper(null);
+    k.reconfigure({ a: { ...CORP, name: "a" }, b: { ...CORP, name: "b" } });
+    expect(() => k.tokens.config("corp")).toThrow("no [sso.corp] in the config (known: a, b)");
+  });
+
   it("a login stored for another start URL or region is not this instance's", async () => {
     const k = await keeper({});
     expect(k.tokens.stored("corp")).not.toBeNull();
@@ -229,6 +244,37 @@ describe("TokenKeeper.accessToken", () => {
     expect(k.item()).toBeNull();
   });
 
+  it("a refresh that fails on the network after a logout: LoginRequired, never the forgotten token", async () => {
+    const k = await keeper({ refreshToken: "rt-0" });
+    k.clock.advance(HOUR - MINUTE);
+    const t = track(k.tokens.accessToken("corp"));
+    await settle();
+    await k.tokens.forget("corp");
+    k.api.refreshes[0]!.answer.reject(new Error("ECONNRESET"));
+    expect(await t()).toBeInstanceOf(LoginRequiredError);
+  });
+
+  it("a refresh of a login that was logged out and logged in again does not clear the new login's refresh", async () => {
+    const k = await keeper({ refreshToken: "rt-0" });
+    k.clock.advance(HOUR);
+    const old = track(k.tokens.accessToken("corp"));
+    await settle();
+    await k.tokens.forget("corp");
+    await k.tokens.loggedIn("corp", k.registration, { accessToken: "at-new", expiresAt: k.clock.now() - 1, refreshToken: "rt-new" }, k.tokens.generation("corp"));
+    const first = track(k.tokens.accessToken("corp"));
+    await settle();
+    expect(k.api.refreshes.map((r) => r.refreshToken)).toEqual(["rt-0", "rt-new"]);
+    k.api.refreshes[0]!.answer.resolve({ accessToken: "at-stale", expiresAt: k.clock.now() + HOUR });
+    expect(await old()).toBeInstanceOf(LoginRequiredError);
+    // The new login's refresh is still the one under way: a caller now joins it.
+    const second = track(k.tokens.accessToken("corp"));
+    await settle();
+    expect(k.api.refreshes).toHaveLength(2);
+    k.api.refreshes[1]!.answer.resolve({ accessToken: "at-fresh", expiresAt: k.clock.now() + HOUR });
+    expect(await first()).toBe("at-fresh");
+    expect(await second()).toBe("at-fresh");
+  });
+
   it("a logout during the keychain write takes the refreshed login back out", async () => {
     const k = await keeper({ refreshToken: "rt-0" });
     k.clock.advance(HOUR);
@@ -311,6 +357,16 @@ describe("RoleCredentials", () => {
     k.clock.advance(25 * MINUTE);
     const failed = await get(0, new Error("portal down"));
     expect((failed.out as Error).message).toBe("portal down");
+  });
+
+  it("the portal failing after a logout: LoginRequired, never the cached credentials of the forgotten login", async () => {
+    const { k, rc, creds, get } = await roles();
+    await get(0, creds(1, 30 * MINUTE));
+    const r = track(rc.get("corp", "123456789012", "S3JitBase", 40 * MINUTE));
+    await settle();
+    await k.tokens.forget("corp");
+    k.api.roleAsks.at(-1)!.answer.reject(new Error("portal down"));
+    expect(await r()).toBeInstanceOf(LoginRequiredError);
   });
 
   it("the portal refusing the token: the login's token is dropped, LoginRequired", async () => {
