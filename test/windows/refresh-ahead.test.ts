@@ -113,9 +113,13 @@ describe("background refresh ahead of the SDK refresh marks, while the window go
               const now = clock.now();
               const n0 = mintCount();
               // STS rounds to whole seconds, so the session that ends with the window may end up
-              // to 2 s before it; in that last sliver nothing can be minted and the answer is
-              // WindowClosed — never a stale credential.
-              if (w.end - now < 2000) {
+              // to 2 s before it. In that last sliver it may already have expired: the request then
+              // mints what is left of the window (DurationSeconds 1, STS's Expiration at or before
+              // the end) or, with under a second left, is answered WindowClosed — never a stale
+              // credential. (Whether it mints there depends on the millisecond the old session's
+              // Expiration was truncated to, so the test allows either.)
+              const lastSliver = w.end - now < 2000;
+              if (lastSliver) {
                 const r = await broker.credentials("scoped").then(
                   (s) => s,
                   (e: unknown) => e,
@@ -124,8 +128,10 @@ describe("background refresh ahead of the SDK refresh marks, while the window go
               }
               const s = await broker.credentials("scoped");
               counts.requests++;
-              // Served from the cache: the request path never waited on STS.
-              expect(mintCount()).toBe(n0);
+              // Served from the cache: the request path never waited on STS (but in the last
+              // sliver, for the one mint of what is left).
+              if (lastSliver) expect(mintCount() - n0).toBeLessThanOrEqual(1);
+              else expect(mintCount()).toBe(n0);
               expect(s.expiration).toBeLessThanOrEqual(w.end);
               const life = s.expiration - now;
               // STS counts whole seconds (DurationSeconds rounded down, Expiration to the second).
