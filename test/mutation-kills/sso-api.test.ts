@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { UpstreamError } from "../../src/errors.js";
-import { AwsSsoApi, PKCE_REDIRECT, TokenPollFailure } from "../../src/sso/api.js";
+import { AwsSsoApi, configuredOidcEndpoint, PKCE_REDIRECT, TokenPollFailure } from "../../src/sso/api.js";
 import type { StoredLogin } from "../../src/sso/tokens.js";
 import { sandboxLogins, ssoWorld } from "../sso/sandbox-login.js";
 
@@ -66,6 +66,11 @@ describe("AwsSsoApi against the sandbox", () => {
     const err = await api.createTokenFromDeviceCode(REGION, reg, "device-code").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenPollFailure);
     expect((err as TokenPollFailure).reason).toBe(reason);
+    expect((err as TokenPollFailure).message).toBe(`IAM Identity Center answered ${reason}`);
+  });
+
+  it("an endpoint override loses every trailing slash", () => {
+    expect(configuredOidcEndpoint({ AWS_ENDPOINT_URL_SSO_OIDC: "http://127.0.0.1:4566///" })).toBe("http://127.0.0.1:4566");
   });
 
   it("CreateToken failing otherwise is an UpstreamError naming the error and status", async () => {

@@ -18,16 +18,22 @@ describe("SsoLogins", () => {
   async function logins(opts: Parameters<typeof world.setup>[0] = {}, listen?: ConstructorParameters<typeof SsoLogins>[0]["listen"]) {
     await world.setup({ autoApprove: true, ...opts });
     const reports: Array<[string, boolean, string | undefined]> = [];
+    const waiting: Array<() => void> = [];
+    /** Resolves at the next onLogin report (an event, no time bound). */
+    const nextReport = () => new Promise<void>((resolve) => waiting.push(resolve));
     const l = new SsoLogins({
       api: new AwsSsoApi(() => world.clock.now()),
       vault: world.vault,
       clock: world.clock,
       sso: () => ({ corp: CORP }),
       sleep: async (ms) => world.clock.advance(ms),
-      onLogin: (sso, ok, detail) => reports.push([sso, ok, detail]),
+      onLogin: (sso, ok, detail) => {
+        reports.push([sso, ok, detail]);
+        for (const w of waiting.splice(0)) w();
+      },
       ...(listen ? { listen } : {}),
     });
-    return { l, reports };
+    return { l, reports, nextReport };
   }
 
   it("reports a login that succeeded, and one that was denied with its code", async () => {
@@ -36,9 +42,11 @@ describe("SsoLogins", () => {
     expect(prompt.flow).toBe("device");
     expect(await l.waitLogin("corp")).toMatchObject({ loggedIn: true, loginPending: false });
     expect(reports).toEqual([["corp", true, undefined]]);
+    // startLogin's default is the device flow, and its registration says so.
+    expect((world.vault.items.get("sso-login/corp")!.value as StoredLogin).registration.flow).toBe("device");
     world.sandbox.inject({ action: "CreateToken", status: 400, code: "AccessDeniedException" });
     await l.startLogin("corp");
-    await expect(l.waitLogin("corp")).rejects.toMatchObject({ code: "LoginDenied" });
+    await expect(l.waitLogin("corp")).rejects.toMatchObject({ code: "LoginDenied", message: "the login was denied in the browser" });
     expect(reports).toEqual([
       ["corp", true, undefined],
       ["corp", false, "LoginDenied"],
@@ -53,6 +61,25 @@ describe("SsoLogins", () => {
     await expect(l.waitLogin("corp")).rejects.toBeInstanceOf(LoginRequiredError);
     expect(reports).toEqual([["corp", false, "Error"]]);
     expect(l.state("corp").loginPending).toBe(false);
+  });
+
+  it("a code IAM Identity Center says expired ends the login with what to do", async () => {
+    const { l, reports } = await logins();
+    world.sandbox.inject({ action: "CreateToken", status: 400, code: "ExpiredTokenException" });
+    await l.startLogin("corp");
+    await expect(l.waitLogin("corp")).rejects.toMatchObject({ code: "LoginExpired", message: "the login code expired before it was approved: run `s3jit login` again" });
+    expect(reports).toEqual([["corp", false, "LoginExpired"]]);
+  });
+
+  it("a logout while a login waits for approval ends that login as cancelled, at its next poll", async () => {
+    const { l, reports, nextReport } = await logins({ autoApprove: false });
+    await l.startLogin("corp");
+    await world.arrived("CreateToken");
+    const reported = nextReport();
+    await l.logout("corp");
+    await reported;
+    expect(reports).toEqual([["corp", false, "LoginCancelled"]]);
+    expect(world.sandbox.count("CreateToken")).toBeLessThanOrEqual(2);
   });
 
   it("a new login starts from new base credentials", async () => {

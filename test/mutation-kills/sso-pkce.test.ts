@@ -18,7 +18,10 @@ import type { S3jitError } from "../../src/errors.js";
 interface Answer {
   status: number;
   body: string;
+  type: string | undefined;
 }
+
+const HTML = "text/html; charset=utf-8";
 
 /** One GET (or other method) to the listener, on its own connection. */
 function request(url: string, method = "GET"): Promise<Answer> {
@@ -27,7 +30,7 @@ function request(url: string, method = "GET"): Promise<Answer> {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, type: res.headers["content-type"] }));
     });
     req.on("error", reject);
     req.end();
@@ -57,6 +60,16 @@ describe("the loopback listener", () => {
     }
   });
 
+  it("listens on the IPv4 loopback only: not on ::1 or any other address", async () => {
+    const cb = await listenForCallback(PKCE_TIMEOUT_MS);
+    try {
+      const port = new URL(cb.redirectUri).port;
+      await expect(request(`http://[::1]:${port}/`)).rejects.toThrow(/ECONNREFUSED|EADDRNOTAVAIL|ENETUNREACH/);
+    } finally {
+      cb.close();
+    }
+  });
+
   it("another path or method: 404; another state (of any length): 400; the login goes on", async () => {
     const cb = await listenForCallback(PKCE_TIMEOUT_MS);
     try {
@@ -67,6 +80,8 @@ describe("the loopback listener", () => {
       const forged = await request(callback(cb, { state: cb.state.replace(/^./, (c) => (c === "A" ? "B" : "A")), code: "c" }));
       expect(forged.status).toBe(400);
       expect(forged.body).toContain("s3jit: login not accepted");
+      expect(forged.body).toContain("This sign-in answer does not belong to the login s3jit started.");
+      expect(forged.type).toBe(HTML);
       expect((await request(callback(cb, { state: cb.state + "x", code: "c" }))).status).toBe(400);
       expect((await request(callback(cb, { code: "c" }))).status).toBe(400);
       // Still waiting for the real answer.
@@ -91,6 +106,8 @@ describe("the loopback listener", () => {
     await browser;
     expect(answered!.status).toBe(200);
     expect(answered!.body).toContain("s3jit: signed in");
+    expect(answered!.body).toContain("You can close this tab and return to your terminal.");
+    expect(answered!.type).toBe(HTML);
     await expect(request(url)).rejects.toThrow(/ECONNREFUSED/);
   });
 
@@ -102,6 +119,8 @@ describe("the loopback listener", () => {
     const a = await browser;
     expect(a.status).toBe(502);
     expect(a.body).toContain("s3jit: sign-in not completed");
+    expect(a.body).toContain("IAM Identity Center did not complete the sign-in.");
+    expect(a.type).toBe(HTML);
   });
 
   it("close() while the browser waits answers it (502) and stops listening", async () => {
@@ -119,6 +138,8 @@ describe("the loopback listener", () => {
     const a = await request(callback(cb, { state: cb.state, error: "access_denied" }));
     expect(a.status).toBe(400);
     expect(a.body).toContain("s3jit: sign-in failed");
+    expect(a.body).toContain("IAM Identity Center did not grant access.");
+    expect(a.type).toBe(HTML);
     await expect(cb.code).rejects.toThrow("access_denied");
     await expect(request(callback(cb, { state: cb.state, code: "late" }))).rejects.toThrow(/ECONNREFUSED/);
   });
@@ -132,6 +153,8 @@ describe("the loopback listener", () => {
   it("nobody comes back in time: the code rejects with 'timeout' and the listener closes", async () => {
     const cb = await listenForCallback(1);
     await expect(cb.code).rejects.toThrow("timeout");
+    // The flow then tells the (absent) browser it failed: nothing waits, nothing throws.
+    expect(() => cb.finish(false)).not.toThrow();
     await expect(request(callback(cb, { state: cb.state, code: "late" }))).rejects.toThrow(/ECONNREFUSED/);
   });
 });
