@@ -82,6 +82,27 @@ describe("SsoLogins", () => {
     expect(world.sandbox.count("CreateToken")).toBeLessThanOrEqual(2);
   });
 
+  it("a login started after a logout stays the one under way when the cancelled one ends", async () => {
+    const { l, reports, nextReport } = await logins({ autoApprove: false });
+    await l.startLogin("corp");
+    await world.arrived("CreateToken");
+    const cancelled = nextReport();
+    await l.logout("corp");
+    const second = await l.startLogin("corp");
+    await cancelled;
+    expect(reports).toEqual([["corp", false, "LoginCancelled"]]);
+    expect(l.state("corp").loginPending).toBe(true);
+    // Asking again joins it: the same code, no third flow.
+    expect((await l.startLogin("corp")).userCode).toBe(second.userCode);
+    expect(world.sandbox.count("StartDeviceAuthorization")).toBe(2);
+    world.sandbox.approve(second.userCode!);
+    await l.waitLogin("corp");
+    expect(reports).toEqual([
+      ["corp", false, "LoginCancelled"],
+      ["corp", true, undefined],
+    ]);
+  });
+
   it("a new login starts from new base credentials", async () => {
     const { l } = await logins();
     await l.startLogin("corp");
