@@ -195,3 +195,65 @@ describe("credentials endpoint: events and routing at the edges", () => {
     expect(refused).toEqual([]);
   });
 });
+
+describe("credentials endpoint: its start, its end, and failures without a logger", () => {
+  let root: string;
+  let tokens: EndpointTokens;
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "s3jit-endpoint-life-"));
+    tokens = await EndpointTokens.open(path.join(root, "tokens"), ["dev"]);
+  });
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const failing = {
+    credentials: async (): Promise<Session> => {
+      throw Object.assign(new Error("not-a-code"), { code: 42 });
+    },
+  };
+
+  it("an unexpected error is answered 500 even with no logger; a numeric code is not logged as one", async () => {
+    const bare = await createCredentialsServer({ source: failing, tokens, port: 0 });
+    try {
+      const r = await request(bare.port, "/v1/credentials/dev", { authorization: tokens.token("dev") });
+      expect(r.status).toBe(500);
+    } finally {
+      await bare.close();
+    }
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logged = await createCredentialsServer({ source: failing, tokens, port: 0, logger: pino({ level: "trace" }, sink) });
+    try {
+      expect((await request(logged.port, "/v1/credentials/dev", { authorization: tokens.token("dev") })).status).toBe(500);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).not.toHaveProperty("code");
+      expect(lines[0]!.error).toBe("Error");
+    } finally {
+      await logged.close();
+    }
+  });
+
+  it("an asterisk-form target (OPTIONS *) is 404, not an error", async () => {
+    const server = await createCredentialsServer({ source: failing, tokens, port: 0 });
+    try {
+      expect(await rawStatus(server.port, `OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`)).toBe("404");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a port already taken fails the start; close() twice is fine", async () => {
+    const first = await createCredentialsServer({ source: failing, tokens, port: 0 });
+    await expect(createCredentialsServer({ source: failing, tokens, port: first.port })).rejects.toThrow(/EADDRINUSE/);
+    await first.close();
+    await expect(first.close()).resolves.toBeUndefined();
+  });
+});
