@@ -48,8 +48,6 @@ process.env.S3JIT_PROPERTY_RUNS ??= "15";
 // keytar.ts is not mutated and the run has no Secret Service: the store's tests do without the
 // keychain, by name (test/helpers/requires.ts; the KeytarStore contract would fail, not skip).
 process.env.S3JIT_TEST_WITHOUT = [...new Set([...(process.env.S3JIT_TEST_WITHOUT ?? "").split(",").filter(Boolean), "keychain"])].join(",");
-// The OS keychain's suites spawn a keyring (keytar.ts is left out of the store's run): said by name.
-process.env.S3JIT_TEST_WITHOUT ??= "keychain";
 const name = chosen ?? "all";
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
