@@ -208,6 +208,7 @@ describe("the daemon's AWS helper (built daemon, sandbox AWS)", () => {
   });
 
   it("a daemon killed outright leaves no helper running: the closed pipe ends it", async () => {
+    await s.stopDaemon("SIGTERM"); // the test above stops it; if it failed first, its daemon must not fail this one too
     await s.startDaemon();
     const daemon = s.daemon!.pid!;
     expect((await s.cli(["login", "--no-browser"])).code).toBe(0);
