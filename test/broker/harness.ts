@@ -35,9 +35,7 @@ export function deferred<T>(): Deferred<T> {
 }
 
 /** Lets every promise chain that can move, move (the mints' awaits, the vault's writes). */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-}
+export { settle, track } from "../helpers/settle.js";
 
 /** STS held by the test: each mint waits until `answer` or `fail`. */
 export class HeldMinter implements Minter {

@@ -5,7 +5,7 @@ import { nullAudit } from "../../src/audit/audit.js";
 import { WindowClosedError } from "../../src/errors.js";
 import { Secrets } from "../../src/store/secrets.js";
 import type { Session } from "../../src/types.js";
-import { auditProfile, configOf, deferred, settle, vaultSessions, world, type World } from "../broker/harness.js";
+import { auditProfile, configOf, track, deferred, settle, vaultSessions, world, type World } from "../broker/harness.js";
 import { OTHER_PROFILE_TOML } from "../helpers/config.js";
 
 /**
@@ -16,17 +16,6 @@ import { OTHER_PROFILE_TOML } from "../helpers/config.js";
 
 const MINUTE = 60_000;
 
-function track<T>(p: Promise<T>): () => Promise<T | Error | "pending"> {
-  let out: T | Error | "pending" = "pending";
-  p.then(
-    (v) => (out = v),
-    (e: unknown) => (out = e as Error),
-  );
-  return async () => {
-    await settle();
-    return out;
-  };
-}
 
 /** Sessions of 2 h in windows of up to 4 h: they end well before their window. */
 async function longSessions(profiles = auditProfile({ max_window: "4h", session_ttl: "2h" })): Promise<World> {

@@ -4,7 +4,7 @@ import { Broker, type BrokerEvent } from "../../src/broker/broker.js";
 import { LoginRequiredError, MintPendingError, MintRefusedError, UnknownProfileError, UpstreamError, WindowClosedError } from "../../src/errors.js";
 import { Secrets } from "../../src/store/secrets.js";
 import { nullAudit } from "../../src/audit/audit.js";
-import { auditProfile, configOf, settle, vaultSessions, world, type World } from "../broker/harness.js";
+import { auditProfile, configOf, track, settle, vaultSessions, world, type World } from "../broker/harness.js";
 import { profileToml } from "../helpers/config.js";
 
 /**
@@ -22,21 +22,6 @@ function listen(w: World): BrokerEvent[] {
   return events;
 }
 
-/**
- * Watches a request from the moment it is made; the returned function says how it stands once
- * every chain that can move has moved ("pending" while it waits).
- */
-function track<T>(p: Promise<T>): () => Promise<T | Error | "pending"> {
-  let out: T | Error | "pending" = "pending";
-  p.then(
-    (v) => (out = v),
-    (e: unknown) => (out = e as Error),
-  );
-  return async () => {
-    await settle();
-    return out;
-  };
-}
 
 async function grantMinted(w: World, minutes = 30): Promise<{ end: number; expiration: number; key: string }> {
   const win = w.broker.grant("audit", { durationMs: minutes * MINUTE, reason: "INC-1" });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { settle, track } from "../helpers/settle.js";
 import { ManualClock } from "../../src/clock.js";
 import type { SsoConfig } from "../../src/config/types.js";
 import { LoginRequiredError, UsageError } from "../../src/errors.js";
@@ -61,21 +62,7 @@ class HeldApi implements SsoApi {
   }
 }
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-}
 
-function track<T>(p: Promise<T>): () => Promise<T | Error | "pending"> {
-  let out: T | Error | "pending" = "pending";
-  p.then(
-    (v) => (out = v),
-    (e: unknown) => (out = e as Error),
-  );
-  return async () => {
-    await settle();
-    return out;
-  };
-}
 
 const CORP: SsoConfig = { name: "corp", startUrl: "https://corp.awsapps.com/start", region: "eu-west-1", scopes: ["sso:account:access"], autoLogin: false };
 
