@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync, statSync, watch } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, watch } from "node:fs";
 import path from "node:path";
 import { auditFiles } from "../audit/audit.js";
 import { parseDuration } from "../config/duration.js";
@@ -50,8 +50,17 @@ export async function run(input: AuditInput, deps: { io: Io; stop?: Promise<void
   };
   let end = { ino: -1, size: 0 };
   for (const f of files) {
-    const text = readFileSync(f, "utf8");
-    if (f === input.file) end = { ino: statSync(f).ino, size: Buffer.byteLength(text) };
+    // The live file is read through the descriptor whose inode is kept: a rotation in between
+    // must not make the follower take another file's inode for the one it read.
+    const live = f === input.file ? openWithInode(f) : null;
+    if (f === input.file && !live) continue; // rotated away just now: follow() starts with the new one
+    let text: string;
+    try {
+      text = readFileSync(live ? live.fd : f, "utf8");
+    } finally {
+      if (live) closeSync(live.fd);
+    }
+    if (live) end = { ino: live.ino, size: Buffer.byteLength(text) };
     // The last line may still be being written: in follow mode the follower prints it once whole.
     const lines = text.split("\n");
     const partial = lines.pop() ?? "";
@@ -64,66 +73,71 @@ export async function run(input: AuditInput, deps: { io: Io; stop?: Promise<void
   return EXIT.ok;
 }
 
-function inode(f: string): number {
+/** `f` opened for reading, with the inode of what was opened; null if it is not there. */
+function openWithInode(f: string): { fd: number; ino: number } | null {
+  let fd: number;
   try {
-    return statSync(f).ino;
+    fd = openSync(f, "r");
   } catch {
-    return -2;
+    return null;
   }
+  return { fd, ino: fstatSync(fd).ino };
 }
 
 /**
  * Prints each line appended to `file` from `from` on, once, across rotations (the daemon renames
  * audit.log to audit.log.1 and starts a new one: the rest of the old file is read first), until
  * `stop` resolves. Woken by the OS's file events, not a polling loop.
+ *
+ * Files are known by inode and read through the descriptor whose inode was checked: a rotation
+ * may rename any of them between a look at a name and a read of it (a follower on a busy machine
+ * reads while the daemon writes), and reading "audit.log" after it became another file would skip
+ * or repeat lines.
  */
 async function follow(file: string, from: { ino: number; size: number }, emit: (raw: string) => void, stop: Promise<void>): Promise<void> {
   let { ino, size: offset } = from;
   let partial = "";
-  const readFrom = (f: string, start: number): number => {
-    let fd: number;
-    try {
-      fd = openSync(f, "r");
-    } catch {
-      return start;
+  const readFd = (fd: number, start: number): number => {
+    const buf = Buffer.alloc(64 * 1024);
+    let pos = start;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      pos += n;
+      const lines = (partial + buf.subarray(0, n).toString("utf8")).split("\n");
+      partial = lines.pop() ?? "";
+      for (const l of lines) emit(l);
     }
+    return pos;
+  };
+  /** The rest of the file we were reading, then every newer old one, oldest first. */
+  const finishRotated = () => {
+    const old = auditFiles(file).slice(0, -1);
+    const opened = old.map(openWithInode);
     try {
-      const buf = Buffer.alloc(64 * 1024);
-      let pos = start;
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, pos);
-        if (n === 0) break;
-        pos += n;
-        const lines = (partial + buf.subarray(0, n).toString("utf8")).split("\n");
-        partial = lines.pop() ?? "";
-        for (const l of lines) emit(l);
-      }
-      return pos;
+      const at = opened.findIndex((o) => o?.ino === ino);
+      if (ino === -1 || at === -1) return;
+      readFd(opened[at]!.fd, offset);
+      for (const o of opened.slice(at + 1)) if (o) readFd(o.fd, 0);
     } finally {
-      closeSync(fd);
+      for (const o of opened) if (o) closeSync(o.fd);
     }
   };
   const catchUp = () => {
-    let st;
+    const current = openWithInode(file);
+    if (!current) return; // between the rename and the new file: the next event brings it
     try {
-      st = statSync(file);
-    } catch {
-      return; // between the rename and the new file: the next event brings it
-    }
-    if (st.ino !== ino) {
-      // Rotated (maybe more than once since the last event): finish the file we were reading,
-      // found by its inode among the old ones, then every newer old one, then the new file.
-      const old = auditFiles(file).slice(0, -1);
-      const at = old.findIndex((f) => inode(f) === ino);
-      if (ino !== -1 && at !== -1) {
-        readFrom(old[at]!, offset);
-        for (const f of old.slice(at + 1)) readFrom(f, 0);
+      if (current.ino !== ino) {
+        // Rotated (maybe more than once since the last event).
+        finishRotated();
+        ino = current.ino;
+        offset = 0;
+        partial = "";
       }
-      ino = st.ino;
-      offset = 0;
-      partial = "";
+      offset = readFd(current.fd, offset);
+    } finally {
+      closeSync(current.fd);
     }
-    offset = readFrom(file, offset);
   };
   const watcher = watch(path.dirname(file), () => catchUp());
   catchUp();
