@@ -60,8 +60,14 @@ describe("s3jit audit --json --follow", () => {
     const total = 60;
     for (let i = 3; i < total; i++) {
       audit.record("serve", { profile: "audit", n: i, pad: "x".repeat(100) });
-      // Give the follower each rotation as it happens (a shipper meets them one by one too).
-      if (i % 10 === 0) await audit.flush();
+      // Give the follower each rotation as it happens (a shipper meets them one by one too), and
+      // let it catch up before the next: 10 lines are under one rotation's 2,000 bytes. A follower
+      // starved for longer than `keep` rotations (a loaded machine) would find its file deleted, as
+      // `tail -F` would; with the daemon's 7 × 10 MiB that is 70 MB behind, not 10 KB.
+      if (i % 10 === 0) {
+        await audit.flush();
+        await f.until(i + 1);
+      }
     }
     await audit.flush();
     await f.until(total);
