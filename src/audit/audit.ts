@@ -74,7 +74,13 @@ export function fileAudit(file: string, rotation: RotationOptions = {}): Audit {
   closeSync(openSync(file, "a", 0o600));
   chmodSync(file, 0o600);
   let size = statSync(file).size;
-  const dest = pino.destination({ dest: file, sync: false, mkdir: false, mode: 0o600 } as Parameters<typeof pino.destination>[0]);
+  // Written synchronously: an audit line is rare (a grant, a mint, one serve per session and
+  // connection, bounded refusal summaries), and rotation must find nothing in flight. With
+  // asynchronous writes the line that crossed the limit was still being written to the old file's
+  // descriptor when it was renamed: it landed in audit.log.1 after a follower (`s3jit audit
+  // --follow`, a log shipper) had finished that file and moved on, and was lost to it (seen as a
+  // timed-out follow test on CI's Node 24 pass and in a whole-suite run under load).
+  const dest = pino.destination({ dest: file, sync: true, mkdir: false, mode: 0o600 } as Parameters<typeof pino.destination>[0]);
   const rotate = () => {
     try {
       dest.flushSync();
