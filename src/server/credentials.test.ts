@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import http from "node:http";
 import net from "node:net";
+import { rawUntil } from "../../test/hardening/raw.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -90,24 +91,6 @@ function request(port: number, urlPath: string, headers: Record<string, string> 
   });
 }
 
-/** Raw bytes on one socket: what http.request will not send (HTTP/1.0 without Host, pipelining). */
-function raw(port: number, bytes: string, until: (text: string) => boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, "127.0.0.1");
-    let text = "";
-    sock.setEncoding("utf8");
-    sock.on("data", (d: string) => {
-      text += d;
-      if (until(text)) {
-        sock.destroy();
-        resolve(text);
-      }
-    });
-    sock.on("close", () => resolve(text));
-    sock.on("error", reject);
-    sock.write(bytes);
-  });
-}
 
 const PROFILES = ["dev", "prod", "closed", "login", "hours", "upstream", "pending", "boom"];
 
@@ -229,7 +212,7 @@ describe("credentials endpoint", () => {
     });
 
     it("a request without any Host (HTTP/1.0)", async () => {
-      const text = await raw(port, `GET /v1/credentials/dev HTTP/1.0\r\nAuthorization: ${tokens.token("dev")}\r\n\r\n`, () => false);
+      const text = await rawUntil(port, `GET /v1/credentials/dev HTTP/1.0\r\nAuthorization: ${tokens.token("dev")}\r\n\r\n`, () => false);
       expect(text).toMatch(/^HTTP\/1\.1 403 /);
       expect(text).toContain('"code":"RequestRefused"');
       expect(text.toLowerCase()).not.toContain("access-control-");
@@ -241,14 +224,14 @@ describe("credentials endpoint", () => {
       ["two Host headers, both the endpoint's", () => [`127.0.0.1:${port}`, `127.0.0.1:${port}`]],
     ])("a request with %s", async (_what, hosts) => {
       const lines = hosts().map((h) => `Host: ${h}\r\n`).join("");
-      const text = await raw(port, `GET /v1/credentials/dev HTTP/1.1\r\n${lines}Authorization: ${tokens.token("dev")}\r\nConnection: close\r\n\r\n`, () => false);
+      const text = await rawUntil(port, `GET /v1/credentials/dev HTTP/1.1\r\n${lines}Authorization: ${tokens.token("dev")}\r\nConnection: close\r\n\r\n`, () => false);
       expect(text).toMatch(/^HTTP\/1\.1 403 /);
       expect(text).toContain('"code":"RequestRefused"');
       expect(text).not.toContain("ASIAEXAMPLEKEY");
     });
 
     it("an absolute-form target naming another authority", async () => {
-      const text = await raw(
+      const text = await rawUntil(
         port,
         `GET http://evil.example/v1/credentials/dev HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${tokens.token("dev")}\r\nConnection: close\r\n\r\n`,
         () => false,
@@ -290,7 +273,7 @@ describe("credentials endpoint", () => {
   });
 
   it("answers 405 before reading a body fastify could not parse", async () => {
-    const r = await raw(
+    const r = await rawUntil(
       port,
       `POST /v1/credentials/dev HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-weird\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc`,
       () => false,
@@ -358,7 +341,7 @@ describe("credentials endpoint", () => {
   });
 
   it("refuses oversized headers (small maxHeaderSize)", async () => {
-    const r = await raw(port, `GET /v1/credentials/dev HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Pad: ${"p".repeat(8000)}\r\n\r\n`, () => false);
+    const r = await rawUntil(port, `GET /v1/credentials/dev HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Pad: ${"p".repeat(8000)}\r\n\r\n`, () => false);
     expect(r).toMatch(/^HTTP\/1\.1 431 /);
   });
 
@@ -380,7 +363,7 @@ describe("credentials endpoint", () => {
   it("answers two pipelined requests in order on one socket", async () => {
     const one = `GET /v1/credentials/dev HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${tokens.token("dev")}\r\n\r\n`;
     const two = `GET /v1/credentials/prod HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: wrong\r\n\r\n`;
-    const text = await raw(port, one + two, (t) => t.includes('"code":"Unauthorized"'));
+    const text = await rawUntil(port, one + two, (t) => t.includes('"code":"Unauthorized"'));
     const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
     expect(statuses).toEqual(["200", "401"]);
     expect(text).toContain('"AccessKeyId":"ASIAEXAMPLEKEY"');

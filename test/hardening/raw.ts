@@ -182,3 +182,26 @@ export async function openIdle(port: number, count: number, batch = 100): Promis
   for (let i = 0; i < count; i += batch) await Promise.all(Array.from({ length: Math.min(batch, count - i) }, open));
   return { closedByServer: () => closed, destroy: () => sockets.forEach((s) => s.destroy()) };
 }
+
+/**
+ * Raw bytes on one socket, for what http.request will not send (HTTP/1.0 without Host,
+ * pipelining, absolute-form targets). Resolves with what came once `until` holds (or the server
+ * closed); the socket goes then.
+ */
+export function rawUntil(port: number, bytes: string, until: (text: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1");
+    let text = "";
+    sock.setEncoding("utf8");
+    sock.on("data", (d: string) => {
+      text += d;
+      if (until(text)) {
+        sock.destroy();
+        resolve(text);
+      }
+    });
+    sock.on("close", () => resolve(text));
+    sock.on("error", reject);
+    sock.write(bytes);
+  });
+}

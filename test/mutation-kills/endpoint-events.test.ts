@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import http from "node:http";
-import net from "node:net";
+import { rawUntil } from "../hardening/raw.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -55,23 +55,7 @@ function request(port: number, urlPath: string, headers: Record<string, string>,
 }
 
 /** One raw request on its own socket; resolves with the status line's code. */
-function rawStatus(port: number, bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, "127.0.0.1");
-    let text = "";
-    sock.setEncoding("utf8");
-    sock.on("data", (d: string) => {
-      text += d;
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
-      if (m) {
-        sock.destroy();
-        resolve(m[1]!);
-      }
-    });
-    sock.on("error", reject);
-    sock.write(bytes);
-  });
-}
+const rawStatus = async (port: number, bytes: string): Promise<string> => /^HTTP\/1\.1 (\d{3})/.exec(await rawUntil(port, bytes, (t) => /^HTTP\/1\.1 \d{3}/.test(t)))?.[1] ?? "";
 
 describe("credentials endpoint: events and routing at the edges", () => {
   let root: string;
