@@ -1,5 +1,5 @@
 import http, { type IncomingMessage, type OutgoingHttpHeader, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "pino";
 import { jsonHeaders, responseOf, type PreparedResponse } from "./credential-body.js";
 import type { Session } from "../types.js";
@@ -219,7 +219,8 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     try {
-      const target = route(req.url ?? "");
+      // Node sets url on every request a server receives (it is optional only on client responses).
+      const target = route(req.url!);
       if (target === undefined) return write(res, 404, errorResponse(NOT_FOUND));
       // HEAD too: it would run the whole GET. Answered before any body is read.
       if (req.method !== "GET") return write(res, 405, errorResponse(METHOD_NOT_ALLOWED));
@@ -247,9 +248,8 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
       resolve();
     });
   });
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the credentials endpoint has no TCP address");
-  const port = address.port;
+  // A TCP listen always has an AddressInfo (a string is a pipe's, null a closed server's).
+  const { port } = server.address() as AddressInfo;
   hostIp = `127.0.0.1:${port}`;
   hostName = `localhost:${port}`;
 

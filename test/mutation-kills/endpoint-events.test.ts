@@ -225,6 +225,48 @@ describe("credentials endpoint: its start, its end, and failures without a logge
     }
   });
 
+  it("a source that throws at once (no rejected promise) is answered 500, logged by type and code, with or without a logger", async () => {
+    // The broker's credentials() is async, but the endpoint does not rely on it: a synchronous
+    // throw reaches the handler's own catch, which must still answer and log no free text.
+    let thrown: unknown = null;
+    const throwing = {
+      credentials: (): Promise<Session> => {
+        throw thrown;
+      },
+    };
+    const asked = (port: number) => request(port, "/v1/credentials/dev", { authorization: tokens.token("dev") });
+    thrown = Object.assign(new Error("text that may quote a secret"), { code: "EPIPE" });
+    const bare = await createCredentialsServer({ source: throwing, tokens, port: 0 });
+    try {
+      const r = await asked(bare.port);
+      expect(r.status).toBe(500);
+      expect(r.json.code).toBe("InternalError");
+    } finally {
+      await bare.close();
+    }
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logged = await createCredentialsServer({ source: throwing, tokens, port: 0, logger: pino({ level: "trace" }, sink) });
+    try {
+      expect((await asked(logged.port)).status).toBe(500);
+      // Not even an Error: nothing to name, and the handler must not trip over it.
+      thrown = null;
+      expect((await asked(logged.port)).status).toBe(500);
+      expect(lines.map((l) => ({ level: l.level, msg: l.msg, error: l.error, code: l.code }))).toEqual([
+        { level: 50, msg: "credentials endpoint: unexpected error", error: "Error", code: "EPIPE" },
+        { level: 50, msg: "credentials endpoint: unexpected error", error: undefined, code: undefined },
+      ]);
+      expect(JSON.stringify(lines)).not.toContain("quote a secret");
+    } finally {
+      await logged.close();
+    }
+  });
+
   it("an asterisk-form target (OPTIONS *) is 404, not an error", async () => {
     const server = await createCredentialsServer({ source: failing, tokens, port: 0 });
     try {
