@@ -32,7 +32,7 @@ describe("decide: run, fail or skip as opted out", () => {
   it("refuses a name no suite requires (a typo would otherwise opt out of nothing, silently)", () => {
     expect(optedOut("")).toEqual([]);
     expect(optedOut("keychain,boto3")).toEqual(["keychain", "boto3"]);
-    expect(() => optedOut("keychain,systemd")).toThrow(/S3JIT_TEST_WITHOUT names "systemd", which no suite requires; known: keychain, keyring-tools, aws-cli-v2, boto3, systemd-analyze, systemd-user/);
+    expect(() => optedOut("keychain,systemd")).toThrow(/S3JIT_TEST_WITHOUT names "systemd", which no suite requires; known: keychain, keyring-tools, aws-cli-v2, boto3, zsh, fish, systemd-analyze, systemd-user/);
   });
 });
 

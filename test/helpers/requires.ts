@@ -68,6 +68,15 @@ const PROBES = {
     check: async () => executable("/usr/bin/python3") ?? (await runs("/usr/bin/python3", ["-c", "import boto3"])),
     install: `apt-get install python3-boto3 (${SETUP})`,
   },
+  /** zsh and fish: `s3jit completion` and `s3jit env --shell fish` are run in them for real. */
+  zsh: {
+    check: () => onPath("zsh"),
+    install: `apt-get install zsh (${SETUP})`,
+  },
+  fish: {
+    check: () => onPath("fish"),
+    install: `apt-get install fish (${SETUP})`,
+  },
   "systemd-analyze": {
     check: () => runs("systemd-analyze", ["--version"]),
     install: `apt-get install systemd (${SETUP})`,
