@@ -5,10 +5,13 @@
 import module from "node:module";
 
 // V8 flags for the long-running daemon: young-generation semi-spaces capped small, so a burst of
-// requests does not leave tens of MB of heap reserved for good. The service templates (systemd
+// requests does not leave tens of MB of heap reserved for good; V8 tuned for memory over peak
+// speed (its heap grows in smaller steps after a burst of connections); one V8 worker thread
+// instead of one per core (background GC and compiles for a daemon that is idle most of the
+// time). What each bought is in bench/README.md. The service templates (systemd
 // ExecStart, launchd ProgramArguments) pass the same flags; a `s3jit daemon` started by hand is
 // re-executed with them where Node can replace its own process (process.execve, Node 22.15+).
-const DAEMON_FLAGS = ["--max-semi-space-size=1"];
+const DAEMON_FLAGS = ["--max-semi-space-size=1", "--optimize-for-size", "--v8-pool-size=1"];
 if (process.argv[2] === "daemon" && typeof process.execve === "function" && !process.execArgv.some((a) => a.startsWith("--max-semi-space-size"))) {
   process.execve(process.execPath, [process.execPath, ...DAEMON_FLAGS, ...process.execArgv, ...process.argv.slice(1)], process.env);
 }

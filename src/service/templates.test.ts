@@ -54,7 +54,7 @@ describe("systemd unit", () => {
     const home = tempHome();
     const unit = systemd.render(ctxFor(home, { node: "/opt/node 20/bin/node", cli: "/opt/s3 jit/$x/bin/s3jit.js" }));
     const config = path.join(home, ".config", "s3jit", "config.toml").replace(/%/g, "%%");
-    expect(unit).toContain(`ExecStart="/opt/node 20/bin/node" --max-semi-space-size=1 "/opt/s3 jit/$$x/bin/s3jit.js" daemon --config "${config}"`);
+    expect(unit).toContain(`ExecStart="/opt/node 20/bin/node" --max-semi-space-size=1 --optimize-for-size --v8-pool-size=1 "/opt/s3 jit/$$x/bin/s3jit.js" daemon --config "${config}"`);
     const dataDir = path.join(home, ".local", "share", "s3jit").replace(/%/g, "%%");
     const logDir = path.join(home, ".local", "state", "s3jit").replace(/%/g, "%%");
     expect(unit).toContain(`ReadWritePaths="${dataDir}" "${logDir}"`);
@@ -117,7 +117,7 @@ describe("launchd plist", () => {
     const log = path.join(home, ".local", "state", "s3jit", "daemon.log");
     expect(parsed).toEqual({
       Label: "dev.s3jit.daemon",
-      ProgramArguments: ["/opt/node & co/bin/node", "--max-semi-space-size=1", "/Users/me/My <Tools>/s3jit/bin/s3jit.js", "daemon", "--config", path.join(home, ".config", "s3jit", "config.toml")],
+      ProgramArguments: ["/opt/node & co/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "--v8-pool-size=1", "/Users/me/My <Tools>/s3jit/bin/s3jit.js", "daemon", "--config", path.join(home, ".config", "s3jit", "config.toml")],
       RunAtLoad: true,
       KeepAlive: { SuccessfulExit: false },
       ThrottleInterval: 10,
