@@ -1,81 +1,210 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
-import type { ServerResponse } from "node:http";
 import type { ControlApi } from "../control/contract.js";
 import { S3jitError } from "../errors.js";
 import { statusOf } from "./errors.js";
 
 /** How long shutdown waits for control requests under way before it drops them. */
 const CLOSE_GRACE_MS = 5000;
+/** The largest request body: a grant's reason is the longest thing the CLI sends. */
+const BODY_LIMIT = 16 * 1024;
+const JSON_TYPE = "application/json; charset=utf-8";
+const INTERNAL = { code: "InternalError", message: "internal error; see the daemon's log" };
+
+type Body = Record<string, unknown>;
+
+interface Route {
+  method: "GET" | "POST";
+  /** Split on "/"; a segment starting with ":" is a parameter. */
+  segments: string[];
+  handle(params: string[], body: Body): unknown;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+function routesOf(api: ControlApi): Route[] {
+  const route = (method: Route["method"], path: string, handle: Route["handle"]): Route => ({ method, segments: path.split("/"), handle });
+  return [
+    route("GET", "/v1/status", () => api.status()),
+    route("POST", "/v1/login", (_, b) => api.login(str(b.sso), b.force === true, b.flow === "pkce" ? "pkce" : "device")),
+    route("POST", "/v1/login/wait", (_, b) => api.waitLogin(str(b.sso) ?? "")),
+    route("POST", "/v1/logout", async () => {
+      await api.logout();
+      return { ok: true };
+    }),
+    route("POST", "/v1/grant", (_, b) => api.grant(str(b.profile) ?? "", { for: str(b.for), reason: str(b.reason), who: str(b.who) })),
+    route("POST", "/v1/revoke", async (_, b) => {
+      await api.revoke(str(b.profile) ?? "");
+      return { ok: true };
+    }),
+    route("GET", "/v1/env/:profile", ([profile]) => api.env(profile!)),
+    route("GET", "/v1/sso/:sso/accounts", ([sso]) => api.accounts(sso!)),
+    route("GET", "/v1/credentials/:profile", ([profile]) => api.credentials(profile!)),
+  ];
+}
+
+/** The route's parameters, still encoded, where the path fits its segments; undefined where not. */
+function match(route: Route, segments: string[]): string[] | undefined {
+  if (route.segments.length !== segments.length) return undefined;
+  const params: string[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const want = route.segments[i]!;
+    if (want.startsWith(":")) params.push(segments[i]!);
+    else if (want !== segments[i]) return undefined;
+  }
+  return params;
+}
+
+function decode(param: string): string {
+  try {
+    return decodeURIComponent(param);
+  } catch {
+    throw new S3jitError("Malformed", `malformed request: ${JSON.stringify(param)} is not a valid URL component`);
+  }
+}
 
 /**
- * The control API on a unix socket. The socket file is 0600 inside a 0700 folder, so only the
- * owner can connect; messages here may be detailed because only the owner reads them.
+ * The body as an object. Any content type is read as JSON: the socket is owner-only, so no
+ * browser form can reach it and the type guards nothing. What is not an object (no body, an
+ * array, null) reads as no fields, which each handler answers as a missing argument.
+ */
+function readBody(req: IncomingMessage): Promise<Body> {
+  if (Number(req.headers["content-length"]) > BODY_LIMIT) return Promise.reject(tooLarge());
+  return new Promise<Body>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      // Once refused, the rest is still read (and dropped), so the 413 reaches a client that is still writing.
+      if (size > BODY_LIMIT) return;
+      size += chunk.length;
+      if (size <= BODY_LIMIT) chunks.push(chunk);
+      else {
+        chunks.length = 0;
+        reject(tooLarge());
+      }
+    });
+    req.on("error", reject);
+    req.on("end", () => {
+      if (size > BODY_LIMIT) return;
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (text.trim() === "") return resolve({});
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (err) {
+        return reject(new S3jitError("Malformed", `malformed request: the body is not JSON (${(err as Error).message})`));
+      }
+      resolve(parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Body) : {});
+    });
+  });
+}
+
+function tooLarge(): S3jitError {
+  return new S3jitError("BodyTooLarge", `request body too large: the control API takes at most ${BODY_LIMIT} bytes`);
+}
+
+/**
+ * The control API on a unix socket, on plain node:http: ten fixed routes need no framework, and
+ * fastify (with ajv) was a large part of the daemon's memory and start time. The socket
+ * file is 0600 inside a 0700 folder, so only the owner can connect; messages here may be
+ * detailed because only the owner reads them.
  */
 export async function createControlServer(api: ControlApi, socketPath: string): Promise<{ close(): Promise<void> }> {
-  // At shutdown idle connections close at once and requests under way finish (a `grant`, a
-  // credential-process waiting on a mint). Event streams never finish: they are ended first.
-  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 16 * 1024, forceCloseConnections: "idle" });
+  const routes = routesOf(api);
   const streams = new Set<ServerResponse>();
-  app.addHook("preClose", async () => {
-    for (const res of streams) res.end();
-  });
+  let closing = false;
 
-  app.setErrorHandler((err, _req, reply) => {
-    // The one status table (server/errors.ts); the message in full: only the owner reads this socket.
-    if (err instanceof S3jitError) return reply.code(statusOf(err.code)).send({ code: err.code, message: err.message });
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status && status < 500) return reply.code(status).send({ code: "Malformed", message: (err as Error).message });
-    return reply.code(500).send({ code: "InternalError", message: "internal error; see the daemon's log" });
-  });
+  function send(res: ServerResponse, status: number, value: unknown): void {
+    if (res.headersSent || res.destroyed) return;
+    const body = JSON.stringify(value ?? {});
+    // Once shutdown has begun, a connection that has had its answer is closed rather than kept
+    // for a next request that would never come: server.close() waits for every connection.
+    res.writeHead(status, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(body), ...(closing ? { connection: "close" } : {}) });
+    res.end(body);
+  }
 
-  const body = (b: unknown): Record<string, unknown> => (b && typeof b === "object" ? (b as Record<string, unknown>) : {});
-  const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+  // The one status table (server/errors.ts); the message in full: only the owner reads this socket.
+  function fail(res: ServerResponse, err: unknown): void {
+    if (err instanceof S3jitError) send(res, statusOf(err.code), { code: err.code, message: err.message });
+    else send(res, 500, INTERNAL);
+  }
 
-  app.get("/v1/status", async () => api.status());
-  app.post("/v1/login", async (req) => {
-    const b = body(req.body);
-    return api.login(str(b.sso), b.force === true, b.flow === "pkce" ? "pkce" : "device");
-  });
-  app.post("/v1/login/wait", async (req) => api.waitLogin(str(body(req.body).sso) ?? ""));
-  app.post("/v1/logout", async () => {
-    await api.logout();
-    return { ok: true };
-  });
-  app.post("/v1/grant", async (req) => {
-    const b = body(req.body);
-    return api.grant(str(b.profile) ?? "", { for: str(b.for), reason: str(b.reason), who: str(b.who) });
-  });
-  app.post("/v1/revoke", async (req) => {
-    await api.revoke(str(body(req.body).profile) ?? "");
-    return { ok: true };
-  });
-  app.get<{ Params: { profile: string } }>("/v1/env/:profile", async (req) => api.env(req.params.profile));
-  app.get<{ Params: { sso: string } }>("/v1/sso/:sso/accounts", async (req) => api.accounts(req.params.sso));
-  app.get<{ Params: { profile: string } }>("/v1/credentials/:profile", async (req) => api.credentials(req.params.profile));
-  app.get("/v1/events", (req, reply: FastifyReply) => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store", Connection: "keep-alive" });
+  function events(res: ServerResponse): void {
+    // Connection: close: a stream's connection is never reused, and when shutdown ends the
+    // stream the connection closes with it instead of idling on.
+    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store", Connection: "close" });
     res.write(": s3jit events\n\n");
     const unsubscribe = api.subscribe((event) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
     streams.add(res);
-    req.raw.on("close", () => {
+    res.on("close", () => {
       unsubscribe();
       streams.delete(res);
     });
+    // Asked for on a kept-alive connection after close() ended the others: ended at once too.
+    if (closing) res.end();
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? "";
+    const query = url.indexOf("?");
+    const path = query < 0 ? url : url.slice(0, query);
+    const segments = path.split("/");
+    if (path === "/v1/events") {
+      if (req.method === "GET") return events(res);
+      throw notAllowed(res, "GET");
+    }
+    let allowed: string | undefined;
+    for (const route of routes) {
+      const params = match(route, segments);
+      if (params === undefined) continue;
+      // Answered before a body is read: a wrong method is refused whatever it sends.
+      if (route.method !== req.method) {
+        allowed = route.method;
+        continue;
+      }
+      const decoded = params.map(decode);
+      const body = route.method === "POST" ? await readBody(req) : {};
+      return send(res, 200, await route.handle(decoded, body));
+    }
+    if (allowed !== undefined) throw notAllowed(res, allowed);
+    throw new S3jitError("NotFound", `not found: the control API has no ${req.method} ${path}`);
+  }
+
+  function notAllowed(res: ServerResponse, allow: string): S3jitError {
+    res.setHeader("allow", allow);
+    return new S3jitError("MethodNotAllowed", `method not allowed: ${allow} only`);
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => fail(res, err));
   });
 
   // A stale socket from a crashed daemon blocks listen(); the caller has checked nobody answers on it.
   if (existsSync(socketPath)) unlinkSync(socketPath);
-  await app.listen({ path: socketPath });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   chmodSync(socketPath, 0o600);
   return {
-    close: async () => {
-      // A request that never ends (a login nobody completes) must not hold the daemon up for ever.
-      const force = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
-      await app.close();
-      clearTimeout(force);
-    },
+    // Idle connections close at once and requests under way finish (a `grant`, a
+    // credential-process waiting on a mint). Event streams never finish: they are ended.
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        closing = true;
+        // A request that never ends (a login nobody completes) must not hold the daemon up for ever.
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close((err?: NodeJS.ErrnoException) => {
+          clearTimeout(force);
+          if (err && err.code !== "ERR_SERVER_NOT_RUNNING") reject(err);
+          else resolve();
+        });
+        server.closeIdleConnections();
+        // After the idle sweep, which would cut a just-ended stream before its last bytes went out.
+        for (const res of streams) res.end();
+      }),
   };
 }

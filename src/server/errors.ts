@@ -51,6 +51,7 @@ const TABLE: Readonly<Record<string, { status: number; endpoint?: string }>> = {
   MintRefused: { status: 403 },
   NotFound: { status: 404 },
   MethodNotAllowed: { status: 405 },
+  BodyTooLarge: { status: 413 },
   [THROTTLING]: { status: 429 },
   UpstreamError: { status: 503 },
   MintPending: { status: 503 },
@@ -65,7 +66,7 @@ export function statusOf(code: string): number {
 
 const UNAUTHORIZED_MESSAGE =
   "the Authorization header is missing or does not hold this profile's token: point the SDK at the daemon with `s3jit env PROFILE` or `s3jit exec PROFILE -- CMD`";
-/** Built directly, not through toHttp, which itself answers fastify's 4xx with it. */
+/** Built directly, not through toHttp, which itself answers an HTTP layer's 4xx with it. */
 export const MALFORMED: HttpError = { status: 400, code: "Malformed", message: "malformed request: expected GET /v1/credentials/PROFILE (letters, digits, _ . -; at most 64)" };
 const INTERNAL: HttpError = { status: 500, code: "InternalError", message: "internal error in the s3jit daemon: see its log, or run `s3jit doctor`" };
 
@@ -85,8 +86,8 @@ export function toHttp(err: unknown): HttpError {
     if (row.status === 503 || row.status === 429) out.retryAfter = retryAfterOf(err);
     return out;
   }
-  // fastify's own 4xx (a bad URL encoding, a parameter too long, a body it will not parse): the
-  // client sent something malformed; its text is fastify's and may echo the request, so drop it.
+  // An HTTP layer's own 4xx (an error carrying statusCode: a bad URL encoding, a body it will not
+  // parse): the client sent something malformed; its text may echo the request, so drop it.
   const statusCode = (err as { statusCode?: unknown } | null)?.statusCode;
   if (typeof statusCode === "number" && statusCode >= 400 && statusCode < 500) return MALFORMED;
   return INTERNAL;
