@@ -1,7 +1,7 @@
 /**
  * The control API between the CLI (and trays) and the daemon: what each request sends and each
  * answer holds. Both sides import these types from here and from nowhere else, so neither depends
- * on the other's transport (the daemon's fastify server, the CLI's socket client).
+ * on the other's transport (the daemon's node:http server, the CLI's socket client).
  * Times are ISO 8601 UTC.
  */
 

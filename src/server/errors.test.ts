@@ -50,7 +50,7 @@ describe("toHttp", () => {
     expect(e.message).not.toMatch(/AKIA|wJalr|sessionToken|dbus|abc|string/);
   });
 
-  it("fastify's own 4xx become a Malformed 400 without fastify's text (it echoes the URL)", () => {
+  it("an HTTP layer's own 4xx (statusCode) becomes a Malformed 400 without its text (it may echo the URL)", () => {
     const err = Object.assign(new Error("'/v1/credentials/%zzSECRET' is not a valid url component"), { statusCode: 400 });
     const e = toHttp(err);
     expect(e).toMatchObject({ status: 400, code: "Malformed" });

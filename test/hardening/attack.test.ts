@@ -7,7 +7,7 @@ import { endpointOf, grantedStack, rawRequest, sdkRequest, sleep, type Endpoint,
  * The endpoint under attack, driven over raw TCP against the real daemon (a child process) with a
  * window open, so every refusal below is made while a 200 is one correct request away.
  * src/server/credentials.test.ts covers the same refusals in process with a fake source; this
- * suite proves them on the wire, where Node's HTTP parser and fastify's router sit in front.
+ * suite proves them on the wire, where Node's HTTP parser sits in front.
  */
 
 
