@@ -100,4 +100,10 @@ export default tseslint.config(
     files: ["src/cli/doctor.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: cliOnly(["store/keytar"]) }] },
   },
+  {
+    // The launcher is CommonJS (bin/package.json): the CLI's quick commands skip the ES module loader.
+    files: ["bin/**/*.js"],
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );

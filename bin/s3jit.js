@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`, run on install):
 // dist/bundle/main.js, esbuild's bundle of it, and dist/cli/main.js, tsc's output, where only
-// that was built.
-import module from "node:module";
+// that was built. This file is CommonJS (bin/package.json): credential-process, env and status run
+// in scripts and shell start-up, and an ES module entry costs them ≈10 ms of module loader before
+// any of our code runs.
+"use strict";
+const module_ = require("node:module");
 
 // V8 flags for the long-running daemon: young-generation semi-spaces capped small, so a burst of
 // requests does not leave tens of MB of heap reserved for good; V8 tuned for memory over peak
@@ -17,25 +20,18 @@ if (process.argv[2] === "daemon" && typeof process.execve === "function" && !pro
 }
 
 // Node 22.1+ keeps compiled code of the modules it loads on disk between runs (a no-op before).
-module.enableCompileCache?.();
+module_.enableCompileCache?.();
 
 // `credential-process PROFILE`, `env PROFILE` and `status` (per credential fetch, per shell, per tray poll): one
 // CommonJS file that handles exactly those forms and nothing else (undefined: the full CLI answers).
-if (process.argv[2] === "credential-process" || process.argv[2] === "env" || process.argv[2] === "status") {
-  let fast;
+function fast() {
+  if (process.argv[2] !== "credential-process" && process.argv[2] !== "env" && process.argv[2] !== "status") return undefined;
   try {
-    fast = module.createRequire(import.meta.url)("../dist/bundle/fast.cjs");
+    return require("../dist/bundle/fast.cjs");
   } catch (err) {
     if (err?.code !== "MODULE_NOT_FOUND") throw err;
+    return undefined;
   }
-  const code = await fast?.run(process.argv.slice(2));
-  if (code !== undefined) {
-    process.exitCode = code;
-  } else {
-    await full();
-  }
-} else {
-  await full();
 }
 
 function full() {
@@ -52,4 +48,11 @@ function full() {
       }
       throw err;
     });
+}
+
+const quick = fast();
+if (quick) {
+  quick.run(process.argv.slice(2)).then((code) => (code !== undefined ? (process.exitCode = code) : full()));
+} else {
+  full();
 }
