@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { S3jitError } from "../errors.js";
-import { ensurePrivateDir, privacyProblemAt, writePrivateFile } from "../platform/files.js";
+import { ensurePrivateDir, keepPrivateFile, privacyProblemAt } from "../platform/files.js";
 import { parseAwsIni, type AwsIniEntry, type AwsIniSection } from "./aws-config.js";
 
 /**
@@ -210,8 +210,9 @@ export function isolate(env: NodeJS.ProcessEnv, opts: { dir: string; profile: st
     ensurePrivateDir(opts.dir);
     const problem = privacyProblemAt(opts.dir, "dir");
     if (problem) throw new IsolationError(`${opts.dir} ${problem.problem}; fix: ${problem.fix}`);
-    writePrivateFile(path.join(opts.dir, name), text);
-    writePrivateFile(path.join(opts.dir, "credentials"), "");
+    // The same shell start-up writes the same bytes every time: kept, not rewritten, when they are there.
+    keepPrivateFile(path.join(opts.dir, name), text);
+    keepPrivateFile(path.join(opts.dir, "credentials"), "");
   } catch (err) {
     if (err instanceof IsolationError) throw err;
     throw new IsolationError(`cannot write the session's AWS config files in ${opts.dir}: ${(err as Error).message}`);

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ensurePrivateDir, privacyProblemAt, writeFileAtomically, writePrivateFile } from "./files.js";
+import { ensurePrivateDir, keepPrivateFile, privacyProblemAt, writeFileAtomically, writePrivateFile } from "./files.js";
 
 const mode = (p: string) => statSync(p).mode & 0o777;
 
@@ -29,6 +29,35 @@ describe.skipIf(process.platform === "win32")("private and atomic files", () => 
     expect(readFileSync(file, "utf8")).toBe("new");
     expect(mode(file)).toBe(want);
     expect(readdirSync(path.dirname(file))).toEqual(["f"]);
+  });
+
+  it("keepPrivateFile leaves a file that already holds the bytes, 0600, alone, and rewrites any other", () => {
+    const file = path.join(dir, "sub", "config-0123");
+    keepPrivateFile(file, "same text");
+    const first = lstatSync(file).ino;
+    expect([readFileSync(file, "utf8"), mode(file), mode(path.dirname(file))]).toEqual(["same text", 0o600, 0o700]);
+    keepPrivateFile(file, "same text");
+    expect(lstatSync(file).ino).toBe(first);
+    // Other bytes of the same length, a longer text, a shorter one: each written anew.
+    for (const text of ["SAME TEXT", "same text, longer", "same"]) {
+      keepPrivateFile(file, text);
+      expect(readFileSync(file, "utf8")).toBe(text);
+    }
+    // The right bytes but readable by others: replaced by a private file.
+    writeFileSync(file, "open", { mode: 0o644 });
+    chmodSync(file, 0o644);
+    keepPrivateFile(file, "open");
+    expect(mode(file)).toBe(0o600);
+    // A link to a file with the right bytes is not followed: the link is replaced, its target untouched.
+    const target = path.join(dir, "elsewhere");
+    writeFileSync(target, "linked", { mode: 0o600 });
+    rmSync(file);
+    symlinkSync(target, file);
+    keepPrivateFile(file, "linked");
+    expect(lstatSync(file).isFile()).toBe(true);
+    expect(mode(file)).toBe(0o600);
+    expect(lstatSync(target).isFile()).toBe(true);
+    expect(readdirSync(path.dirname(file))).toEqual(["config-0123"]);
   });
 
   it("makes a missing folder 0700 for a private file", () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
 import { S3jitError } from "../errors.js";
 
@@ -11,6 +11,35 @@ import { S3jitError } from "../errors.js";
 /** Writes `text` to `file` as 0600, atomically and durably (fsync of the file and its folder). */
 export function writePrivateFile(file: string, text: string): void {
   writeFileAtomically(file, text, { mode: 0o600, dirMode: 0o700 });
+}
+
+/**
+ * Makes `file` hold exactly `text`, 0600 and ours, writing it only when it does not already. For
+ * files rewritten with the same bytes on every run (`s3jit env` in each new shell): the durable
+ * write's four fsyncs are the dearest part of such a run. Anything else there (other bytes or
+ * mode, someone else's file, a link) is replaced as writePrivateFile would.
+ */
+export function keepPrivateFile(file: string, text: string): void {
+  if (!holdsPrivately(file, Buffer.from(text))) writePrivateFile(file, text);
+}
+
+function holdsPrivately(file: string, want: Buffer): boolean {
+  let fd: number;
+  try {
+    // O_NOFOLLOW: a link in the file's place is never read through, and is replaced.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return false;
+  }
+  try {
+    const st = fstatSync(fd);
+    const uid = process.getuid?.();
+    if (!st.isFile() || (st.mode & 0o777) !== 0o600 || (uid !== undefined && st.uid !== uid) || st.size !== want.length) return false;
+    const got = Buffer.alloc(want.length + 1);
+    return readSync(fd, got, 0, got.length, 0) === want.length && got.subarray(0, want.length).equals(want);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
