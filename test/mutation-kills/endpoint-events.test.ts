@@ -54,6 +54,17 @@ function request(port: number, urlPath: string, headers: Record<string, string>,
   });
 }
 
+/** A pino destination that keeps each JSON line it is given, parsed, in `lines`. */
+function jsonLines(lines: Array<Record<string, unknown>> = []): { lines: Array<Record<string, unknown>>; sink: Writable } {
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, sink };
+}
+
 /** One raw request on its own socket; resolves with the status line's code. */
 const rawStatus = async (port: number, bytes: string): Promise<string> => /^HTTP\/1\.1 (\d{3})/.exec(await rawUntil(port, bytes, (t) => /^HTTP\/1\.1 \d{3}/.test(t)))?.[1] ?? "";
 
@@ -70,12 +81,7 @@ describe("credentials endpoint: events and routing at the edges", () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "s3jit-endpoint-kill-"));
     tokens = await EndpointTokens.open(path.join(root, "tokens"), ["dev", "pending"]);
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString("utf8").split("\n").filter(Boolean)) logged.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    });
+    const sink = jsonLines(logged).sink;
     server = await createCredentialsServer({
       source: {
         credentials: async (p) => {
@@ -207,13 +213,7 @@ describe("credentials endpoint: its start, its end, and failures without a logge
     } finally {
       await bare.close();
     }
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { lines, sink } = jsonLines();
     const logged = await createCredentialsServer({ source: failing, tokens, port: 0, logger: pino({ level: "trace" }, sink) });
     try {
       expect((await request(logged.port, "/v1/credentials/dev", { authorization: tokens.token("dev") })).status).toBe(500);
@@ -244,13 +244,7 @@ describe("credentials endpoint: its start, its end, and failures without a logge
     } finally {
       await bare.close();
     }
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { lines, sink } = jsonLines();
     const logged = await createCredentialsServer({ source: throwing, tokens, port: 0, logger: pino({ level: "trace" }, sink) });
     try {
       expect((await asked(logged.port)).status).toBe(500);
