@@ -7,6 +7,7 @@ import { controlClient } from "../control/client.js";
 import type { ControlApi, ControlEvent } from "../control/contract.js";
 import { S3jitError } from "../errors.js";
 import { createControlServer } from "./control.js";
+import { until } from "../../test/helpers/wait.js";
 
 /** A ControlApi that records each call's arguments and answers with them. */
 function fakeApi() {
@@ -246,12 +247,12 @@ describe("the control server (node:http on a unix socket)", () => {
         if (chunks.join("").includes("data: ")) resolve();
       }),
     );
-    await vi.waitFor(() => expect(fake.listeners.size).toBe(1));
+    await until("the stream to subscribe", () => fake.listeners.size === 1);
     fake.emit({ type: "granted", profile: "audit" } as unknown as ControlEvent);
     await got;
     expect(chunks.join("")).toBe(': s3jit events\n\nevent: granted\ndata: {"type":"granted","profile":"audit"}\n\n');
     res.destroy();
-    await vi.waitFor(() => expect(fake.listeners.size).toBe(0));
+    await until("the closed stream to unsubscribe", () => fake.listeners.size === 0);
   });
 
   it("close(): ends event streams, closes idle connections at once, lets a request under way finish", async () => {
@@ -268,8 +269,7 @@ describe("the control server (node:http on a unix socket)", () => {
     const idle = Object.values(agent.freeSockets).flat()[0]!;
     const idleClosed = new Promise<void>((resolve) => idle.once("close", () => resolve()));
     const slow = request("GET", "/v1/credentials/slow");
-    await vi.waitFor(() => expect(fake.held()).toBeDefined());
-    await fake.held()!.arrived;
+    await (await until("the slow request to reach the API", () => fake.held())).arrived;
 
     let closed = false;
     const closing = server!.close().then(() => (closed = true));
@@ -291,8 +291,7 @@ describe("the control server (node:http on a unix socket)", () => {
   it("close(): a request that never finishes is cut after the 5 s grace", async () => {
     const slow = request("GET", "/v1/credentials/slow");
     slow.catch(() => {}); // looked at below
-    await vi.waitFor(() => expect(fake.held()).toBeDefined());
-    await fake.held()!.arrived;
+    await (await until("the slow request to reach the API", () => fake.held())).arrived;
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     let closed = false;
     const closing = server!.close().then(() => (closed = true));

@@ -1,4 +1,4 @@
-import { describe, expect, it, afterAll, vi } from "vitest";
+import { describe, expect, it, afterAll } from "vitest";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { KeytarStore } from "./keytar.js";
 import { Secrets } from "./secrets.js";
 import { requires } from "../../test/helpers/requires.js";
+import { until } from "../../test/helpers/wait.js";
 
 const run = promisify(execFile);
 const service = `s3jit-test-${randomBytes(4).toString("hex")}`;
@@ -48,12 +49,10 @@ keychain.describe("KeytarStore against the real Secret Service", () => {
     expect(secrets.take("session", "a", 1500)).toBeNull();
     await secrets.purgeExpired(2500);
     // take() deletes in the background: wait for the keyring to agree rather than guess how long.
-    await vi.waitFor(async () => {
+    await until("the keyring to drop a and b and keep c", async () => {
       const left = await secretTool("search", "--all", "service", service);
-      expect(left).not.toContain("session:a");
-      expect(left).not.toContain("session:b");
-      expect(left).toContain("session:c");
-    }, { timeout: 10_000, interval: 100 });
+      return !left.includes("session:a") && !left.includes("session:b") && left.includes("session:c");
+    });
     // What sits in the keyring is the item with its expiry, as JSON.
     expect(JSON.parse(await secretTool("lookup", "service", service, "account", "session:c"))).toEqual({ v: 1, expiresAt: 9e15, data: { x: 3 } });
     // A fresh open (a daemon restart) sees the same.
