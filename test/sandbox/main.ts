@@ -33,7 +33,6 @@ async function main(): Promise<void> {
   if (roleTtl !== undefined) opts.roleCredentialsTtlSeconds = roleTtl;
 
   const sandbox = await startSandbox(opts);
-  process.stdout.write(`${JSON.stringify({ url: sandbox.url, port: sandbox.port })}\n`);
 
   let stopping = false;
   const stop = (): void => {
@@ -46,6 +45,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  // Only now: whoever reads this line may stop the sandbox at once, and must find it listening.
+  process.stdout.write(`${JSON.stringify({ url: sandbox.url, port: sandbox.port })}\n`);
 }
 
 main().catch((err: unknown) => {
