@@ -7,8 +7,8 @@ import { EndpointTokens } from "../../src/server/tokens.js";
 import { responseOf } from "../../src/server/credential-body.js";
 import type { Session } from "../../src/types.js";
 
-/** The endpoint tokens' folder where it does not exist yet, nested: created whole, owner-only. */
-describe("endpoint tokens: a folder that does not exist yet", () => {
+/** The endpoint tokens' folder where it does not exist yet (created whole, owner-only), and a token file that cannot be opened. */
+describe("endpoint tokens: their folder and files at the edges", () => {
   let root: string;
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "s3jit-tokens-kill-"));
@@ -24,22 +24,12 @@ describe("endpoint tokens: a folder that does not exist yet", () => {
     expect(tokens.verify("dev", tokens.token("dev"))).toBe(true);
     expect((await stat(path.join(dir, "dev"))).isFile()).toBe(true);
   });
-});
 
-/**
- * Only a symbolic link is called one: any other reason the token file cannot be opened (here a
- * socket in its place, which open() refuses with ENXIO, also for root) is passed on as it is, not
- * dressed up as a planted link with `rm` as the fix.
- */
-describe("endpoint tokens: a token file that cannot be opened for another reason", () => {
-  let root: string;
-  beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), "s3jit-tokens-kill-"));
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
-
+  /**
+   * Only a symbolic link is called one: any other reason the token file cannot be opened (here a
+   * socket in its place, which open() refuses with ENXIO, also for root) is passed on as it is, not
+   * dressed up as a planted link with `rm` as the fix.
+   */
   it("a socket where the token file should be: its ENXIO is passed on, not called a symbolic link", async () => {
     const dir = path.join(root, "tokens");
     await mkdir(dir, { mode: 0o700 });
