@@ -7,14 +7,20 @@
 "use strict";
 const module_ = require("node:module");
 
-// V8 flags for the long-running daemon: young-generation semi-spaces capped small, so a burst of
-// requests does not leave tens of MB of heap reserved for good; V8 tuned for memory over peak
-// speed (its heap grows in smaller steps after a burst of connections); one V8 worker thread
-// instead of one per core (background GC and compiles for a daemon that is idle most of the
-// time). What each bought is in bench/README.md. The service templates (systemd
-// ExecStart, launchd ProgramArguments) pass the same flags; a `s3jit daemon` started by hand is
-// re-executed with them where Node can replace its own process (process.execve, Node 22.15+).
-const DAEMON_FLAGS = ["--max-semi-space-size=1", "--optimize-for-size", "--v8-pool-size=1"];
+// V8 flags for the long-running daemon:
+// - young-generation semi-spaces capped small, so a burst of requests does not leave tens of MB
+//   of heap reserved for good;
+// - V8 tuned for memory over peak speed (its heap grows in smaller steps after a burst);
+// - no allocation-site pretenuring: a cold burst (hundreds of first requests waiting on one mint)
+//   makes the request path's objects look long-lived, V8 then allocates them straight into the
+//   old generation for the rest of the process's life, and every cached hit after it cost ≈30%
+//   more CPU (an old-generation collection every few hundred ms);
+// - one V8 worker thread instead of one per core (background GC and compiles for a daemon that
+//   is idle most of the time).
+// What each bought is in bench/README.md. The service templates (systemd ExecStart, launchd
+// ProgramArguments) pass the same flags; a `s3jit daemon` started by hand is re-executed with
+// them where Node can replace its own process (process.execve, Node 22.15+).
+const DAEMON_FLAGS = ["--max-semi-space-size=1", "--optimize-for-size", "--no-allocation-site-pretenuring", "--v8-pool-size=1"];
 if (process.argv[2] === "daemon" && typeof process.execve === "function" && !process.execArgv.some((a) => a.startsWith("--max-semi-space-size"))) {
   process.execve(process.execPath, [process.execPath, ...DAEMON_FLAGS, ...process.execArgv, ...process.argv.slice(1)], process.env);
 }

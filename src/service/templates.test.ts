@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import plist from "plist";
 import { describe, expect, it } from "vitest";
@@ -54,7 +54,7 @@ describe("systemd unit", () => {
     const home = tempHome();
     const unit = systemd.render(ctxFor(home, { node: "/opt/node 20/bin/node", cli: "/opt/s3 jit/$x/bin/s3jit.js" }));
     const config = path.join(home, ".config", "s3jit", "config.toml").replace(/%/g, "%%");
-    expect(unit).toContain(`ExecStart="/opt/node 20/bin/node" --max-semi-space-size=1 --optimize-for-size --v8-pool-size=1 "/opt/s3 jit/$$x/bin/s3jit.js" daemon --config "${config}"`);
+    expect(unit).toContain(`ExecStart="/opt/node 20/bin/node" --max-semi-space-size=1 --optimize-for-size --no-allocation-site-pretenuring --v8-pool-size=1 "/opt/s3 jit/$$x/bin/s3jit.js" daemon --config "${config}"`);
     const dataDir = path.join(home, ".local", "share", "s3jit").replace(/%/g, "%%");
     const logDir = path.join(home, ".local", "state", "s3jit").replace(/%/g, "%%");
     expect(unit).toContain(`ReadWritePaths="${dataDir}" "${logDir}"`);
@@ -117,7 +117,7 @@ describe("launchd plist", () => {
     const log = path.join(home, ".local", "state", "s3jit", "daemon.log");
     expect(parsed).toEqual({
       Label: "dev.s3jit.daemon",
-      ProgramArguments: ["/opt/node & co/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "--v8-pool-size=1", "/Users/me/My <Tools>/s3jit/bin/s3jit.js", "daemon", "--config", path.join(home, ".config", "s3jit", "config.toml")],
+      ProgramArguments: ["/opt/node & co/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "--no-allocation-site-pretenuring", "--v8-pool-size=1", "/Users/me/My <Tools>/s3jit/bin/s3jit.js", "daemon", "--config", path.join(home, ".config", "s3jit", "config.toml")],
       RunAtLoad: true,
       KeepAlive: { SuccessfulExit: false },
       ThrottleInterval: 10,
@@ -132,5 +132,27 @@ describe("launchd plist", () => {
   it("goes to ~/Library/LaunchAgents under the given home", () => {
     expect(launchd.targetPath("/Users/a b")).toBe("/Users/a b/Library/LaunchAgents/dev.s3jit.daemon.plist");
     expect(systemd.targetPath("/home/a b")).toBe("/home/a b/.config/systemd/user/s3jit.service");
+  });
+});
+
+describe("the daemon's V8 flags", () => {
+  const root = path.resolve(import.meta.dirname, "../..");
+  const launcher = readFileSync(path.join(root, "bin", "s3jit.js"), "utf8");
+  const fromLauncher = JSON.parse(/const DAEMON_FLAGS = (\[[^\]]*\]);/.exec(launcher)![1]!) as string[];
+
+  it("are the same in the launcher's re-exec, the systemd unit and the launchd plist", () => {
+    const home = tempHome();
+    const unit = systemd.render(ctxFor(home, { node: "/usr/bin/node", cli: "/opt/s3jit/bin/s3jit.js" }));
+    const execStart = /^ExecStart="\/usr\/bin\/node" (.*?) "\/opt\/s3jit\/bin\/s3jit.js"/m.exec(unit)![1]!.split(" ");
+    const args = (plist.parse(launchd.render(ctxFor(home, { node: "/usr/bin/node", cli: "/opt/s3jit/bin/s3jit.js" }))) as { ProgramArguments: string[] }).ProgramArguments;
+    expect(fromLauncher).toContain("--no-allocation-site-pretenuring");
+    expect(execStart).toEqual(fromLauncher);
+    expect(args.slice(1, args.indexOf("/opt/s3jit/bin/s3jit.js"))).toEqual(fromLauncher);
+  });
+
+  it("are all known to this Node (an unknown one stops node before the daemon starts)", () => {
+    const r = spawnSync(process.execPath, [...fromLauncher, "-e", "0"], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
   });
 });
