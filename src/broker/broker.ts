@@ -61,25 +61,53 @@ export class Broker {
     return p;
   }
 
-  /** The hot path: served from memory when a good session exists. */
+  /** Every path to a credential but the endpoint's: `serve()`, always as a promise. */
   async credentials(name: string): Promise<Session> {
+    return this.serve(name);
+  }
+
+  /**
+   * The hot path: a session good to serve now is returned as is (no promise, no microtask: the
+   * endpoint answers in the same tick); otherwise a promise of the mint this request waits for.
+   * A refusal decided now is thrown now; one decided while waiting rejects the promise.
+   */
+  serve(name: string): Session | Promise<Session> {
+    let cached: Session | null;
+    try {
+      cached = this.decide(name);
+    } catch (err) {
+      this.reportRefusal(name, err);
+      throw err;
+    }
+    return cached ?? this.waitForMint(name);
+  }
+
+  private async waitForMint(name: string): Promise<Session> {
     try {
       for (let i = 1; ; i++) {
         try {
-          return await this.credentialsOrThrow(name);
+          // A state change overtook the last mint: decide again under the new state.
+          const cached = i === 1 ? null : this.decide(name);
+          if (cached) return cached;
+          return await within(this.timers, this.waitMs, this.mintOnce(name), () => new MintPendingError(name));
         } catch (err) {
-          // A state change overtook the mint this request waited for: decide again under the new state.
           if (!(err instanceof StaleFlightError)) throw err;
           if (i === DECISIONS) throw new MintPendingError(name);
         }
       }
     } catch (err) {
-      if (err instanceof S3jitError && !(err instanceof MintPendingError)) this.refused(name, err);
+      this.reportRefusal(name, err);
       throw err;
     }
   }
 
-  private async credentialsOrThrow(name: string): Promise<Session> {
+  /** A refusal (not a mint still under way) goes to status and audit. */
+  private reportRefusal(name: string, err: unknown): void {
+    if (err instanceof S3jitError && !(err instanceof MintPendingError)) this.refused(name, err);
+  }
+
+  /** The cached session to serve now, or null when this request must wait for a mint; throws a refusal. */
+  private decide(name: string): Session | null {
     const cfg = this.profile(name);
     const now = this.deps.clock.now();
     let window = this.deps.windows.get(name, now);
@@ -91,9 +119,7 @@ export class Broker {
       window = this.deps.windows.onDemand(name, cfg, now);
       this.windowOpened(window);
     }
-    const cached = this.usable(name, cfg, window, now);
-    if (cached) return cached;
-    return within(this.timers, this.waitMs, this.mintOnce(name), () => new MintPendingError(name));
+    return this.usable(name, cfg, window, now);
   }
 
   /** A cached session good to serve in this window, under today's policy; a restored one gets its refresh. */

@@ -76,7 +76,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   });
   // A start that fails before the broker exists leaves no waiting request unanswered (nor an unhandled rejection).
   brokerStarted.catch(() => {});
-  const source: CredentialSource = { credentials: (p) => (broker ? broker.credentials(p) : brokerStarted.then((b) => b.credentials(p))) };
+  const source: CredentialSource = { credentials: (p) => (broker ? broker.serve(p) : brokerStarted.then((b) => b.serve(p))) };
 
   let endpointPort = 0;
   const serves = serveAudit(audit, (clientPort) => findPeer(clientPort, endpointPort));

@@ -9,9 +9,12 @@ import { enforceHeaderDeadline } from "./header-deadline.js";
 import { guardConnections, LISTEN_BACKLOG, type ConnectionGuardOptions } from "./connection-guard.js";
 import { RefusalLimiter, type RefusalLimiterOptions } from "./ratelimit.js";
 
-/** Where credentials come from (the broker); throws S3jitError subclasses to refuse. */
+/**
+ * Where credentials come from (the broker): a session to serve now, or a promise of one (a mint
+ * under way). Refuses by throwing, or rejecting, with S3jitError subclasses.
+ */
 export interface CredentialSource {
-  credentials(profile: string): Promise<Session>;
+  credentials(profile: string): Session | PromiseLike<Session>;
 }
 
 export interface Peer {
@@ -74,6 +77,10 @@ function hostCount(raw: string[]): number {
 function errnoCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" && /^[A-Za-z0-9_]{1,40}$/.test(code) ? code : undefined;
+}
+
+function isPromiseLike<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown }).then === "function";
 }
 
 function peerOf(socket: Socket): Peer {
@@ -211,10 +218,21 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
     const socket = req.socket;
     guard.trust(socket);
     // The broker decides (window open, never past its end, cached or minted); a throw is a refusal.
-    source.credentials(profile).then(
-      (session) => serve(socket, res, profile, session),
-      (err: unknown) => fail(socket, res, profile, err),
-    );
+    // A cached session comes back as is and is answered in this tick.
+    let answer: Session | PromiseLike<Session>;
+    try {
+      answer = source.credentials(profile);
+    } catch (err) {
+      return fail(socket, res, profile, err);
+    }
+    if (isPromiseLike(answer)) {
+      answer.then(
+        (session) => serve(socket, res, profile, session),
+        (err: unknown) => fail(socket, res, profile, err),
+      );
+    } else {
+      serve(socket, res, profile, answer);
+    }
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {

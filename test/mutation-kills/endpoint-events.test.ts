@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
-import { MintPendingError } from "../../src/errors.js";
+import { MintPendingError, WindowClosedError } from "../../src/errors.js";
 import type { Session } from "../../src/types.js";
 import { createCredentialsServer, type CredentialsServer } from "../../src/server/credentials.js";
 import { EndpointTokens } from "../../src/server/tokens.js";
@@ -226,11 +226,11 @@ describe("credentials endpoint: its start, its end, and failures without a logge
   });
 
   it("a source that throws at once (no rejected promise) is answered 500, logged by type and code, with or without a logger", async () => {
-    // The broker's credentials() is async, but the endpoint does not rely on it: a synchronous
-    // throw reaches the handler's own catch, which must still answer and log no free text.
+    // The broker decides a cached hit and a refusal in the same tick and throws the refusal at
+    // once: an unexpected throw on that path must still be answered and log no free text.
     let thrown: unknown = null;
     const throwing = {
-      credentials: (): Promise<Session> => {
+      credentials: (): Session => {
         throw thrown;
       },
     };
@@ -258,6 +258,59 @@ describe("credentials endpoint: its start, its end, and failures without a logge
       expect(JSON.stringify(lines)).not.toContain("quote a secret");
     } finally {
       await logged.close();
+    }
+  });
+
+  it("a session handed back at once (no promise) is served like a resolved one; a refusal thrown at once like a rejected one", async () => {
+    const seen: Array<{ what: string; code?: string; key?: string }> = [];
+    let answer: () => Session = () => sessionOf("dev", "ASIASYNCKEY");
+    const server = await createCredentialsServer({
+      source: { credentials: () => answer() },
+      tokens,
+      port: 0,
+      events: { served: (_p, s) => seen.push({ what: "served", key: s.accessKeyId }), refused: (_p, code) => seen.push({ what: "refused", code }) },
+    });
+    try {
+      const ok = await request(server.port, "/v1/credentials/dev", { authorization: tokens.token("dev") });
+      expect(ok.status).toBe(200);
+      expect(ok.json).toMatchObject({ AccessKeyId: "ASIASYNCKEY", Expiration: "2026-11-28T11:30:15Z" });
+      answer = () => {
+        throw new WindowClosedError("dev");
+      };
+      const closed = await request(server.port, "/v1/credentials/dev", { authorization: tokens.token("dev") });
+      expect(closed.status).toBe(403);
+      expect(closed.json.code).toBe("WindowClosed");
+      answer = () => {
+        throw new MintPendingError("dev");
+      };
+      const pending = await request(server.port, "/v1/credentials/dev", { authorization: tokens.token("dev") });
+      expect(pending.status).toBe(503);
+      // A mint under way is not a refusal: no audit line for it.
+      expect(seen).toEqual([
+        { what: "served", key: "ASIASYNCKEY" },
+        { what: "refused", code: "WindowClosed" },
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a token check that throws is answered 500 by the handler's own catch, logged by type only", async () => {
+    const { lines, sink } = jsonLines();
+    const broken = {
+      verify: (): boolean => {
+        throw Object.assign(new TypeError("token store broke on a secret"), { code: "ENOENT" });
+      },
+    };
+    const server = await createCredentialsServer({ source: { credentials: () => sessionOf("dev", "ASIANEVER") }, tokens: broken, port: 0, logger: pino({ level: "trace" }, sink) });
+    try {
+      const r = await request(server.port, "/v1/credentials/dev", { authorization: tokens.token("dev") });
+      expect(r.status).toBe(500);
+      expect(r.json.code).toBe("InternalError");
+      expect(lines.map((l) => ({ msg: l.msg, error: l.error, code: l.code }))).toEqual([{ msg: "credentials endpoint: unexpected error", error: "TypeError", code: "ENOENT" }]);
+      expect(JSON.stringify(lines)).not.toContain("secret");
+    } finally {
+      await server.close();
     }
   });
 
