@@ -100,10 +100,6 @@ function errorResponse(e: HttpError): PreparedResponse {
   return prepared;
 }
 
-function write(res: ServerResponse, status: number, prepared: PreparedResponse): void {
-  res.writeHead(status, prepared.headers as OutgoingHttpHeader[]);
-  res.end(prepared.body);
-}
 
 /**
  * Where a request goes: the credentials route's (still encoded) profile segment, or NOT_FOUND.
@@ -235,7 +231,15 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
     }
   }
 
+  /** Every answer goes out here; the connection's next request head is due from now on. */
+  function write(res: ServerResponse, status: number, prepared: PreparedResponse): void {
+    res.writeHead(status, prepared.headers as OutgoingHttpHeader[]);
+    res.end(prepared.body);
+    deadline.answered(res.req.socket);
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    deadline.answering(req.socket);
     try {
       // Node sets url on every request a server receives (it is optional only on client responses).
       const target = route(req.url!);
@@ -256,7 +260,7 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.setTimeout(IDLE_TIMEOUT_MS);
   server.maxConnections = MAX_CONNECTIONS;
-  enforceHeaderDeadline(server, HEADERS_TIMEOUT_MS);
+  const deadline = enforceHeaderDeadline(server, HEADERS_TIMEOUT_MS);
   const guard = guardConnections(server, deps.connections);
 
   await new Promise<void>((resolve, reject) => {

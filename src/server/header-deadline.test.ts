@@ -2,18 +2,23 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import http from "node:http";
 import net from "node:net";
 import { once } from "node:events";
-import { enforceHeaderDeadline } from "./header-deadline.js";
+import { enforceHeaderDeadline, type HeaderDeadline } from "./header-deadline.js";
 
 // The sweep's clock and interval are faked (sockets stay real), so each deadline is checked at
 // its exact instant: open one millisecond before it, closed at it — however slow the machine.
 describe("enforceHeaderDeadline", () => {
   let server: http.Server;
   let port: number;
-  let deadline: { readonly sweeping: boolean };
+  let deadline: HeaderDeadline;
 
   beforeEach(async () => {
     vi.useFakeTimers({ toFake: ["Date", "setInterval", "clearInterval"] });
-    server = http.createServer((_req, res) => res.end("ok"));
+    // As the endpoint's handler does: a request is reported when it comes, its answer once written.
+    server = http.createServer((req, res) => {
+      deadline.answering(req.socket);
+      res.end("ok");
+      deadline.answered(req.socket);
+    });
     server.keepAliveTimeout = 60_000;
     deadline = enforceHeaderDeadline(server, 300, 50);
     server.listen(0, "127.0.0.1");
@@ -68,10 +73,7 @@ describe("enforceHeaderDeadline", () => {
     client.on("data", (d: Buffer) => (got += d.toString()));
     // Most of the first deadline passes before the request comes.
     vi.advanceTimersByTime(250);
-    // Registered after the deadline's own listener, so the new deadline is set when this resolves.
-    const finished = new Promise<void>((resolve) => server.once("request", (_req, res: http.ServerResponse) => res.once("finish", () => resolve())));
     client.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    await finished;
     while (!got.endsWith("ok")) await once(client, "data");
     expect(got).toMatch(/^HTTP\/1\.1 200 OK/);
     // The response was sent at +250: the idle connection now has until +550, not +300 or +60 s.
@@ -80,5 +82,35 @@ describe("enforceHeaderDeadline", () => {
     vi.advanceTimersByTime(1);
     expect(serverSide.destroyed).toBe(true);
     await once(client, "close");
+  });
+
+  it("sets no deadline while a request is being answered, however long that takes", async () => {
+    const { client, serverSide } = await connect();
+    deadline.answering(serverSide);
+    vi.advanceTimersByTime(10_000);
+    expect(serverSide.destroyed).toBe(false);
+    // Answered at +10 s: due again from then.
+    deadline.answered(serverSide);
+    vi.advanceTimersByTime(299);
+    expect(serverSide.destroyed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(serverSide.destroyed).toBe(true);
+    await once(client, "close");
+  });
+
+  it("an answer written after its connection closed does not bring the connection back into the sweep", async () => {
+    const { client, serverSide } = await connect();
+    deadline.answering(serverSide);
+    client.destroy();
+    if (!serverSide.closed) await once(serverSide, "close");
+    expect(deadline.sweeping).toBe(false);
+    deadline.answered(serverSide);
+    deadline.answering(serverSide);
+    // Were it back in, the sweep would outlive the next connection (and hold the socket for good).
+    const next = await connect();
+    expect(deadline.sweeping).toBe(true);
+    next.client.destroy();
+    if (!next.serverSide.closed) await once(next.serverSide, "close");
+    expect(deadline.sweeping).toBe(false);
   });
 });

@@ -1,16 +1,25 @@
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Server } from "node:http";
 import type { Socket } from "node:net";
+
+export interface HeaderDeadline {
+  /** A request head arrived on the socket: no deadline while it is being answered. */
+  answering(socket: Socket): void;
+  /** Its answer was written: the next request head is due within the deadline from now. */
+  answered(socket: Socket): void;
+  readonly sweeping: boolean;
+}
 
 /**
  * Every connection must deliver a complete request head within `ms` of connecting, or of the
- * previous response on it; otherwise it is closed. Node enforces headersTimeout only every
+ * previous answer on it; otherwise it is closed. Node enforces headersTimeout only every
  * connectionsCheckingInterval, and lowering that to a second wakes an idle daemon every second
  * for nothing. This sweep runs only while connections are open, so an idle daemon sleeps.
  *
- * The per-request part is kept to a map write and one shared 'finish' listener (no closure, no
- * clock read until the response is done): it runs on the cached path of every credential fetch.
+ * The request handler reports each request and answer itself (`answering`, `answered`): on the
+ * cached path of every credential fetch that is two map writes, where a 'request' listener and a
+ * 'finish' listener per response cost an event emit, a listener array and a clock read more.
  */
-export function enforceHeaderDeadline(server: Server, ms: number, sweepEveryMs = 1000): { readonly sweeping: boolean } {
+export function enforceHeaderDeadline(server: Server, ms: number, sweepEveryMs = 1000): HeaderDeadline {
   /** Each open connection's deadline; Infinity while a request is being answered on it. */
   const deadlines = new Map<Socket, number>();
   let timer: NodeJS.Timeout | undefined;
@@ -30,12 +39,6 @@ export function enforceHeaderDeadline(server: Server, ms: number, sweepEveryMs =
       timer = undefined;
     }
   }
-  // Runs after Node's own 'finish' listener has detached the socket from the response: the
-  // socket is reached through the request. A closed socket has left the map and stays out.
-  function answered(this: ServerResponse) {
-    const socket = (this.req as IncomingMessage).socket;
-    if (deadlines.has(socket) && !socket.destroyed) deadlines.set(socket, Date.now() + ms);
-  }
   server.on("connection", (socket: Socket) => {
     deadlines.set(socket, Date.now() + ms);
     if (!timer) {
@@ -44,12 +47,14 @@ export function enforceHeaderDeadline(server: Server, ms: number, sweepEveryMs =
     }
     socket.once("close", closed);
   });
-  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    if (deadlines.has(socket)) deadlines.set(socket, Infinity);
-    res.on("finish", answered);
-  });
   return {
+    answering(socket) {
+      if (deadlines.has(socket)) deadlines.set(socket, Infinity);
+    },
+    // A closed socket has left the map and stays out.
+    answered(socket) {
+      if (deadlines.has(socket) && !socket.destroyed) deadlines.set(socket, Date.now() + ms);
+    },
     get sweeping() {
       return timer !== undefined;
     },
