@@ -160,7 +160,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       daemon: { pid: process.pid, version: VERSION, port: credentials.port, startedAt: clock.now(), warnings },
       owner: userInfo().username,
     });
-    const control = await createControlServer(api, paths.socket);
+    const control = await createControlServer(api, paths.socket, {
+      // What the caller's "internal error; see the daemon's log" points at.
+      onError: ({ method, path, error, code }) => log(`s3jit: control API ${method} ${path} failed: ${error}${code ? ` (${code})` : ""}`),
+    });
     writeFileSync(paths.pidFile, String(process.pid), { mode: 0o600 });
 
     running.resume();

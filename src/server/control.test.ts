@@ -236,6 +236,17 @@ describe("the control server (node:http on a unix socket)", () => {
     expect(broken.body).toEqual({ code: "InternalError", message: "internal error; see the daemon's log" });
   });
 
+  it("tells the daemon's log what the 500 points at: the request line and the error's type and code, never its text", async () => {
+    await server!.close();
+    const reported: unknown[] = [];
+    server = await createControlServer(fake.api, socket, { onError: (what) => reported.push(what) });
+    expect((await post("/v1/grant?x=1", { profile: "broken" })).status).toBe(500);
+    // An S3jitError is the caller's answer, not the log's.
+    expect((await post("/v1/grant", { profile: "refused" })).status).toBe(403);
+    expect(reported).toEqual([{ method: "POST", path: "/v1/grant", error: "Error" }]);
+    expect(JSON.stringify(reported)).not.toContain("abc123");
+  });
+
   it("streams events as text/event-stream until the client leaves", async () => {
     const chunks: string[] = [];
     const res = await new Promise<http.IncomingMessage>((resolve) => http.get({ socketPath: socket, path: "/v1/events", agent: false }, resolve));

@@ -109,7 +109,15 @@ function tooLarge(): S3jitError {
  * file is 0600 inside a 0700 folder, so only the owner can connect; messages here may be
  * detailed because only the owner reads them.
  */
-export async function createControlServer(api: ControlApi, socketPath: string): Promise<{ close(): Promise<void> }> {
+export interface ControlServerOptions {
+  /**
+   * A request failed with something other than an S3jitError (the caller got a bare 500): told
+   * the request line and the error's type and code, never its text, which may quote anything.
+   */
+  onError?: (what: { method: string; path: string; error: string; code?: string }) => void;
+}
+
+export async function createControlServer(api: ControlApi, socketPath: string, opts: ControlServerOptions = {}): Promise<{ close(): Promise<void> }> {
   const routes = routesOf(api);
   const streams = new Set<ServerResponse>();
   let closing = false;
@@ -124,9 +132,18 @@ export async function createControlServer(api: ControlApi, socketPath: string): 
   }
 
   // The one status table (server/errors.ts); the message in full: only the owner reads this socket.
-  function fail(res: ServerResponse, err: unknown): void {
-    if (err instanceof S3jitError) send(res, statusOf(err.code), { code: err.code, message: err.message });
-    else send(res, 500, INTERNAL);
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    if (err instanceof S3jitError) return send(res, statusOf(err.code), { code: err.code, message: err.message });
+    send(res, 500, INTERNAL);
+    const url = req.url ?? "";
+    const query = url.indexOf("?");
+    const code = (err as { code?: unknown } | null)?.code;
+    opts.onError?.({
+      method: req.method ?? "",
+      path: (query < 0 ? url : url.slice(0, query)).slice(0, 200),
+      error: err instanceof Error ? err.name : typeof err,
+      ...(typeof code === "string" && /^[A-Za-z0-9_]{1,40}$/.test(code) ? { code } : {}),
+    });
   }
 
   function events(res: ServerResponse): void {
@@ -176,7 +193,7 @@ export async function createControlServer(api: ControlApi, socketPath: string): 
   }
 
   const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => fail(res, err));
+    handle(req, res).catch((err: unknown) => fail(req, res, err));
   });
 
   // A stale socket from a crashed daemon blocks listen(); the caller has checked nobody answers on it.
