@@ -47,9 +47,12 @@ export interface CredentialsServer {
 
 // Slow clients are cut off within seconds by enforceHeaderDeadline (its sweep runs only while
 // connections are open); Node's own headersTimeout, checked every 30 s, stays as a backstop.
+// There is no socket inactivity timeout: the header deadline already closes every connection
+// that has not sent its next request head 5 s after its last answer (whether or not the client
+// reads that answer), and a request being answered waits at most the broker's 800 ms. Node's
+// inactivity timer was re-armed on every read and write of every cached hit, for nothing.
 const HEADERS_TIMEOUT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;
-const IDLE_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 // An SDK request carries a few hundred bytes of headers and no body.
 const MAX_HEADER_BYTES = 4096;
@@ -258,7 +261,6 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
     handle,
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.setTimeout(IDLE_TIMEOUT_MS);
   server.maxConnections = MAX_CONNECTIONS;
   const deadline = enforceHeaderDeadline(server, HEADERS_TIMEOUT_MS);
   const guard = guardConnections(server, deps.connections);
