@@ -54,14 +54,16 @@ function cli(entry: string, args: string[]): Promise<Run> {
 const FAST = [["credential-process", "audit"], ["env", "audit"], ["status"], ["status", "--json"], ["status", "--format", "waybar"], ["status", "--format", "xbar"]];
 
 describe("the commands run per credential fetch, shell and tray poll", () => {
-  // The full CLI's argument parser, and what ES module imports of node:crypto and node:http pull
-  // in (WebCrypto; on Node 24 undici, for node:http's WebSocket getter): none of it is needed.
+  // The full CLI's argument parser, node:crypto, and what an ES module import of node:http pulls
+  // in (on Node 24 undici, for node:http's WebSocket getter): none of it is needed.
   it.each(FAST.map((args) => [args.join(" "), args] as const))("%s loads only what it uses", async (_name, args) => {
     const r = await cli(BIN, args);
     expect(r.code, r.stderr).not.toBe(null);
     const builtins = r.loaded.filter((m) => m.startsWith("NativeModule "));
     expect(builtins).not.toContain("NativeModule internal/util/parse_args/parse_args");
     expect(builtins).not.toContain("NativeModule internal/crypto/webcrypto");
+    // node:crypto itself (≈10 ms of start-up here): nothing on these paths needs a cryptographic primitive.
+    expect(builtins).not.toContain("NativeModule crypto");
     expect(builtins).not.toContain("NativeModule internal/deps/undici/undici");
   });
 

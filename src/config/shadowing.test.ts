@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseAwsIni } from "./aws-config.js";
-import { findShadowing, isCredentialKey, isolate, IsolationError, settingsConfig } from "./shadowing.js";
+import { contentKey, findShadowing, isCredentialKey, isolate, IsolationError, settingsConfig } from "./shadowing.js";
 
 let dir: string;
 let home: string;
@@ -140,5 +140,24 @@ describe("isolate", () => {
   it("refuses when the files cannot be written", () => {
     writeFileSync(path.join(dir, "run"), "a file where the folder should be");
     expect(() => isolate({ HOME: home }, opts())).toThrow(/cannot write the session's AWS config files in .*run\/aws/);
+  });
+});
+
+describe("contentKey (the name of a carried-over settings file)", () => {
+  it("is 64-bit FNV-1a of the UTF-8 bytes, as 16 hex digits", () => {
+    // The published FNV-1a 64 test vectors.
+    expect(contentKey("")).toBe("cbf29ce484222325");
+    expect(contentKey("a")).toBe("af63dc4c8601ec8c");
+    expect(contentKey("foobar")).toBe("85944171f73967e8");
+    // Bytes, not UTF-16 code units: "é" is two bytes.
+    expect(contentKey("é")).toBe("0ac21707b7181e01"); // the bytes C3 A9 (the code unit E9 would give another)
+    expect(contentKey("[default]\nregion = eu-west-1\n")).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("differs for texts one character apart and is the same for equal texts", () => {
+    const base = "[default]\nregion = eu-west-1\noutput = json\n";
+    expect(contentKey(base)).toBe(contentKey(`${base}`));
+    const keys = new Set(Array.from({ length: 1000 }, (_, i) => contentKey(base.replace("1", String(i)))));
+    expect(keys.size).toBe(1000);
   });
 });

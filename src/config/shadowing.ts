@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -173,6 +172,22 @@ export function settingsConfig(config: AwsIniSection[], credentials: AwsIniSecti
   return lines.join("\n") + "\n";
 }
 
+const FNV_OFFSET = 0xcbf29ce484222325n;
+const FNV_PRIME = 0x100000001b3n;
+const MASK64 = (1n << 64n) - 1n;
+
+/**
+ * A file name for a content: equal texts get the same name (so an unchanged config is not
+ * written again), different ones differ with 64 bits' certainty. Not a security hash (the text
+ * is the user's own settings, and the name protects nothing): 64-bit FNV-1a, because loading
+ * node:crypto for it cost every `eval "$(s3jit env …)"` ≈10 ms of start-up.
+ */
+export function contentKey(text: string): string {
+  let h = FNV_OFFSET;
+  for (const byte of Buffer.from(text, "utf8")) h = ((h ^ BigInt(byte)) * FNV_PRIME) & MASK64;
+  return h.toString(16).padStart(16, "0");
+}
+
 /**
  * Writes the program's shared files into `dir` (0600 files in a 0700 folder) and returns the
  * variables that point at them. The config file is named for its content, so shells with other
@@ -205,7 +220,7 @@ export function isolate(env: NodeJS.ProcessEnv, opts: { dir: string; profile: st
     opts.region,
     `# Written by s3jit for profile "${opts.profile}": your settings from ${from} without any credentials.\n# The session comes from AWS_CONTAINER_CREDENTIALS_FULL_URI; nothing here may shadow it.`,
   );
-  const name = `config-${createHash("sha256").update(text).digest("hex").slice(0, 16)}`;
+  const name = `config-${contentKey(text)}`;
   try {
     ensurePrivateDir(opts.dir);
     const problem = privacyProblemAt(opts.dir, "dir");
