@@ -88,6 +88,9 @@ describe("s3jit exec PROFILE -- CMD", () => {
     const r = await stack.cli(["exec", "audit", "--", "/nonexistent/tool"]);
     expect(r.code).toBe(127);
     expect(r.stderr).toContain("command not found");
+    // A command name is shown as typed, its control characters escaped, not obeyed.
+    const odd = await stack.cli(["exec", "audit", "--", "/nonexistent/\u001b[2Jtool"]);
+    expect(odd.stderr).toBe("s3jit exec: cannot run /nonexistent/\\x1b[2Jtool: command not found\n");
   });
 
   it("needs a command", async () => {

@@ -4,6 +4,7 @@ import { IsolationError } from "../config/shadowing.js";
 import { UsageError } from "../errors.js";
 import { sessionEnv, type SessionEnv } from "./env.js";
 import { EXIT, type Deps } from "./io.js";
+import { terminalText } from "./safe-text.js";
 
 export interface ExecInput {
   profile: string;
@@ -25,7 +26,7 @@ export async function run(input: ExecInput, deps: Deps): Promise<number> {
   } catch (err) {
     // Never run the command with credentials other than the session's: say why, run nothing.
     if (!(err instanceof IsolationError)) throw err;
-    deps.io.err(`s3jit exec: not running ${cmd}: it could get other credentials than profile ${input.profile}'s session: ${err.message}`);
+    deps.io.err(`s3jit exec: not running ${terminalText(cmd)}: it could get other credentials than profile ${terminalText(input.profile)}'s session: ${terminalText(err.message)}`);
     return EXIT.failure;
   }
   const env = { ...deps.io.env, ...vars.set };
@@ -41,7 +42,7 @@ export async function run(input: ExecInput, deps: Deps): Promise<number> {
   running.child = child;
   return new Promise<number>((resolve) => {
     child.on("error", (err: NodeJS.ErrnoException) => {
-      deps.io.err(`s3jit exec: cannot run ${cmd}: ${err.code === "ENOENT" ? "command not found" : err.message}`);
+      deps.io.err(`s3jit exec: cannot run ${terminalText(cmd)}: ${err.code === "ENOENT" ? "command not found" : terminalText(err.message)}`);
       resolve(127);
     });
     child.on("exit", (code, signal) => {

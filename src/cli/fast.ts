@@ -1,10 +1,10 @@
-import { S3jitError } from "../errors.js";
 import { resolvePaths } from "../paths.js";
 import { controlClient } from "../control/client.js";
 import { run as credentialProcess } from "./credential-process.js";
 import { run as env } from "./env.js";
 import { run as status } from "./status.js";
-import { EXIT, processIo } from "./io.js";
+import { processIo } from "./io.js";
+import { failed } from "./failure.js";
 
 /** The forms handled here; anything else (another option, `--help`, a missing profile) is main.ts's. */
 function parse(argv: string[]): { command: "credential-process" | "env"; profile: string } | { command: "status"; json: boolean; format?: string } | undefined {
@@ -38,11 +38,6 @@ export async function run(argv: string[]): Promise<number | undefined> {
     if (cmd.command === "credential-process") return await credentialProcess({ profile: cmd.profile }, deps);
     return await env({ profile: cmd.profile, shell: "sh", json: false, tokenFile: false, awsConfig: false, cli: process.argv[1] }, deps);
   } catch (err) {
-    if (err instanceof S3jitError) {
-      io.err(`s3jit: ${err.message}`);
-      return err.code === "DaemonNotRunning" ? EXIT.noDaemon : EXIT.failure;
-    }
-    io.err(`s3jit: ${(err as Error).message ?? String(err)}`);
-    return EXIT.failure;
+    return failed(io, err);
   }
 }

@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
-import { S3jitError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { resolvePaths } from "../paths.js";
 import { controlClient } from "../control/client.js";
 import { EXIT, processIo, type Deps } from "./io.js";
 import { terminalText } from "./safe-text.js";
+import { failed } from "./failure.js";
 
 const USAGE = `usage: s3jit <command> [options]
 
@@ -169,12 +170,7 @@ export async function main(argv: string[]): Promise<number> {
       io.err(`s3jit: ${terminalText(err.message)}\n\n${USAGE}`);
       return EXIT.usage;
     }
-    if (err instanceof S3jitError) {
-      io.err(`s3jit: ${terminalText(err.message)}`);
-      return err.code === "DaemonNotRunning" ? EXIT.noDaemon : EXIT.failure;
-    }
-    io.err(`s3jit: ${terminalText((err as Error).message ?? String(err))}`);
-    return EXIT.failure;
+    return failed(io, err);
   }
 }
 
