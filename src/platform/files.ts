@@ -41,14 +41,15 @@ function holdsPrivately(file: string, want: Buffer): boolean {
   }
 }
 
+/** Tells apart the temporary files of one process's writes (see writeFileAtomically). */
+let tmpCounter = 0;
+
 /**
  * Writes `text` to `file` with exactly `mode` (whatever the umask), atomically and durably: a
  * reader sees the old file or the new one, never half. A missing folder is created, with `dirMode`
  * where given (else the umask's default). For files others may read (a service unit); what is the
  * owner's alone goes through writePrivateFile.
  */
-let tmpCounter = 0;
-
 export function writeFileAtomically(file: string, text: string, opts: { mode: number; dirMode?: number }): void {
   const dir = path.dirname(file);
   mkdirSync(dir, { recursive: true, ...(opts.dirMode !== undefined ? { mode: opts.dirMode } : {}) });

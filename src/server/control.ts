@@ -2,7 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
 import type { ControlApi } from "../control/contract.js";
 import { S3jitError } from "../errors.js";
-import { statusOf } from "./errors.js";
+import { errnoCode, statusOf } from "./errors.js";
 
 /** How long shutdown waits for control requests under way before it drops them. */
 const CLOSE_GRACE_MS = 5000;
@@ -99,6 +99,13 @@ function readBody(req: IncomingMessage): Promise<Body> {
   });
 }
 
+/** The request target without its query string. */
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? "";
+  const query = url.indexOf("?");
+  return query < 0 ? url : url.slice(0, query);
+}
+
 function tooLarge(): S3jitError {
   return new S3jitError("BodyTooLarge", `request body too large: the control API takes at most ${BODY_LIMIT} bytes`);
 }
@@ -135,14 +142,12 @@ export async function createControlServer(api: ControlApi, socketPath: string, o
   function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     if (err instanceof S3jitError) return send(res, statusOf(err.code), { code: err.code, message: err.message });
     send(res, 500, INTERNAL);
-    const url = req.url ?? "";
-    const query = url.indexOf("?");
-    const code = (err as { code?: unknown } | null)?.code;
+    const code = errnoCode(err);
     opts.onError?.({
       method: req.method ?? "",
-      path: (query < 0 ? url : url.slice(0, query)).slice(0, 200),
+      path: pathOf(req).slice(0, 200),
       error: err instanceof Error ? err.name : typeof err,
-      ...(typeof code === "string" && /^[A-Za-z0-9_]{1,40}$/.test(code) ? { code } : {}),
+      ...(code !== undefined ? { code } : {}),
     });
   }
 
@@ -162,9 +167,7 @@ export async function createControlServer(api: ControlApi, socketPath: string, o
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? "";
-    const query = url.indexOf("?");
-    const path = query < 0 ? url : url.slice(0, query);
+    const path = pathOf(req);
     const segments = path.split("/");
     if (path === "/v1/events") {
       if (req.method === "GET") return events(res);

@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "pino";
 import { jsonHeaders, responseOf, type PreparedResponse } from "./credential-body.js";
 import type { Session } from "../types.js";
-import { errorBody, MALFORMED, METHOD_NOT_ALLOWED, NOT_FOUND, rateLimited, REQUEST_REFUSED, toHttp, UNAUTHORIZED, type HttpError } from "./errors.js";
+import { errnoCode, errorBody, MALFORMED, METHOD_NOT_ALLOWED, NOT_FOUND, rateLimited, REQUEST_REFUSED, toHttp, UNAUTHORIZED, type HttpError } from "./errors.js";
 import { isProfileName } from "./profile-name.js";
 import { enforceHeaderDeadline } from "./header-deadline.js";
 import { guardConnections, LISTEN_BACKLOG, type ConnectionGuardOptions } from "./connection-guard.js";
@@ -76,12 +76,6 @@ function hostCount(raw: string[]): number {
   return n;
 }
 
-/** An error's code for the log only when it looks like one (EPIPE, KeychainUnavailable), never free text. */
-function errnoCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^[A-Za-z0-9_]{1,40}$/.test(code) ? code : undefined;
-}
-
 function isPromiseLike<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
   return typeof (v as { then?: unknown }).then === "function";
 }
@@ -102,7 +96,6 @@ function errorResponse(e: HttpError): PreparedResponse {
   }
   return prepared;
 }
-
 
 /**
  * Where a request goes: the credentials route's (still encoded) profile segment, or NOT_FOUND.

@@ -41,17 +41,22 @@ describe("enforceHeaderDeadline", () => {
     return { client, serverSide };
   }
 
+  /** Open one millisecond before `ms` from now, closed at it. */
+  async function closedExactlyAfter(ms: number, client: net.Socket, serverSide: net.Socket): Promise<void> {
+    vi.advanceTimersByTime(ms - 1);
+    expect(serverSide.destroyed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(serverSide.destroyed).toBe(true);
+    await once(client, "close");
+  }
+
   it("closes a connection whose request head is not complete at the deadline, not a millisecond before", async () => {
     expect(deadline.sweeping).toBe(false);
     const { client, serverSide } = await connect();
     client.write("GET / HTTP/1.1\r\nHost: x\r\n"); // never finishes its head
     expect(deadline.sweeping).toBe(true);
 
-    vi.advanceTimersByTime(299);
-    expect(serverSide.destroyed).toBe(false);
-    vi.advanceTimersByTime(1);
-    expect(serverSide.destroyed).toBe(true);
-    await once(client, "close");
+    await closedExactlyAfter(300, client, serverSide);
   });
 
   it("serves a request that completes in time, and keeps no timer once no connection is left", async () => {
@@ -77,11 +82,7 @@ describe("enforceHeaderDeadline", () => {
     while (!got.endsWith("ok")) await once(client, "data");
     expect(got).toMatch(/^HTTP\/1\.1 200 OK/);
     // The response was sent at +250: the idle connection now has until +550, not +300 or +60 s.
-    vi.advanceTimersByTime(299);
-    expect(serverSide.destroyed).toBe(false);
-    vi.advanceTimersByTime(1);
-    expect(serverSide.destroyed).toBe(true);
-    await once(client, "close");
+    await closedExactlyAfter(300, client, serverSide);
   });
 
   it("sets no deadline while a request is being answered, however long that takes", async () => {
@@ -91,11 +92,7 @@ describe("enforceHeaderDeadline", () => {
     expect(serverSide.destroyed).toBe(false);
     // Answered at +10 s: due again from then.
     deadline.answered(serverSide);
-    vi.advanceTimersByTime(299);
-    expect(serverSide.destroyed).toBe(false);
-    vi.advanceTimersByTime(1);
-    expect(serverSide.destroyed).toBe(true);
-    await once(client, "close");
+    await closedExactlyAfter(300, client, serverSide);
   });
 
   it("an answer written after its connection closed does not bring the connection back into the sweep", async () => {
