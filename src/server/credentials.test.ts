@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
-import { ManualClock } from "../clock.js";
+import { ManualClock, ManualTimers } from "../clock.js";
 import { LoginRequiredError, MintPendingError, OutsideHoursError, UpstreamError, WindowClosedError } from "../errors.js";
 import type { Session } from "../types.js";
 import { createCredentialsServer, type CredentialSource, type CredentialsServer, type Peer } from "./credentials.js";
@@ -474,5 +474,50 @@ describe("credentials endpoint: a connection gets 5 s to send each request head"
     vi.advanceTimersByTime(5000);
     if (!closed) await new Promise((r) => sock.once("close", r));
     expect(closed).toBe(true);
+  });
+});
+
+describe("credentials endpoint: quiet-time work", () => {
+  it("runs once 5 s after the last connection closed (the daemon's garbage collection), and a failure of it is logged by type only", async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), "s3jit-endpoint-quiet-"));
+    const tokens = await EndpointTokens.open(path.join(root, "tokens"), ["dev"]);
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    const logged: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logged.push(chunk.toString("utf8"));
+        done();
+      },
+    });
+    let quiet = 0;
+    const server = await createCredentialsServer({
+      source: fakeSource,
+      tokens,
+      port: 0,
+      timers,
+      logger: pino({ level: "trace" }, sink),
+      onQuiet: () => {
+        quiet++;
+        throw new Error(`collector failed near ${SECRET_IN_ERROR}`);
+      },
+    });
+    try {
+      // agent: false asks the server to close the connection after its answer.
+      const answer = await request(server.port, "/v1/credentials/dev", { authorization: tokens.token("dev") });
+      expect(answer.status).toBe(200);
+      // The server sees the close a moment after the client has its answer.
+      for (let i = 0; i < 200 && timers.size === 0; i++) await new Promise((r) => setImmediate(r));
+      expect(timers.size).toBe(1);
+      timers.advance(4999);
+      expect(quiet).toBe(0);
+      timers.advance(1);
+      expect(quiet).toBe(1);
+      expect(logged.join("")).toContain("quiet-time work failed");
+      expect(logged.join("")).not.toContain(SECRET_IN_ERROR);
+    } finally {
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

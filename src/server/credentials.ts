@@ -8,6 +8,8 @@ import { isProfileName } from "./profile-name.js";
 import { enforceHeaderDeadline } from "./header-deadline.js";
 import { guardConnections, LISTEN_BACKLOG, type ConnectionGuardOptions } from "./connection-guard.js";
 import { RefusalLimiter, type RefusalLimiterOptions } from "./ratelimit.js";
+import { whenQuiet } from "./quiet.js";
+import type { Timers } from "../clock.js";
 
 /**
  * Where credentials come from (the broker): a session to serve now, or a promise of one (a mint
@@ -37,6 +39,10 @@ export interface CredentialsServerDeps {
   logger?: Logger;
   rateLimit?: RefusalLimiterOptions;
   connections?: ConnectionGuardOptions;
+  /** Called once each time the endpoint goes quiet: no connection open for QUIET_MS after its last one closed. */
+  onQuiet?: () => void;
+  /** Where the quiet period is timed (tests use manual timers). */
+  timers?: Timers;
 }
 
 export interface CredentialsServer {
@@ -57,6 +63,9 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 // An SDK request carries a few hundred bytes of headers and no body.
 const MAX_HEADER_BYTES = 4096;
 const MAX_CONNECTIONS = 1024;
+// Counted from the last connection's close, which the header deadline makes at most 5 s after its
+// last answer: a load that pauses between requests keeps its connections and never looks quiet.
+const QUIET_MS = 5_000;
 const SLASH = 0x2f;
 const PREFIX = "/v1/credentials/";
 /** `http://host/path`: an absolute-form request target (RFC 9112 §3.2.2). */
@@ -257,6 +266,7 @@ export async function createCredentialsServer(deps: CredentialsServerDeps): Prom
   server.maxConnections = MAX_CONNECTIONS;
   const deadline = enforceHeaderDeadline(server, HEADERS_TIMEOUT_MS);
   const guard = guardConnections(server, deps.connections);
+  if (deps.onQuiet) whenQuiet(server, QUIET_MS, deps.onQuiet, { timers: deps.timers, onError: (err) => logger?.error({ error: (err as Error | null)?.name }, "credentials endpoint: quiet-time work failed") });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
