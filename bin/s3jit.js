@@ -16,11 +16,23 @@ const module_ = require("node:module");
 //   old generation for the rest of the process's life, and every cached hit after it cost ≈30%
 //   more CPU (an old-generation collection every few hundred ms);
 // - one V8 worker thread instead of one per core (background GC and compiles for a daemon that
-//   is idle most of the time).
+//   is idle most of the time);
+// - no memory reducer: its collections of an idle heap dropped the hidden classes of Node's
+//   request path, and every load after a quiet spell ran ≈30% slower for good. The daemon instead
+//   runs one ordinary, compacting full collection (`gc`, exposed for it) each time its endpoint
+//   goes quiet: src/daemon/memory.ts.
 // What each bought is in bench/README.md. The service templates (systemd ExecStart, launchd
 // ProgramArguments) pass the same flags; a `s3jit daemon` started by hand is re-executed with
 // them where Node can replace its own process (process.execve, Node 22.15+).
-const DAEMON_FLAGS = ["--max-semi-space-size=1", "--optimize-for-size", "--no-allocation-site-pretenuring", "--v8-pool-size=1"];
+const DAEMON_FLAGS = [
+  "--max-semi-space-size=1",
+  "--optimize-for-size",
+  "--no-allocation-site-pretenuring",
+  "--v8-pool-size=1",
+  "--no-memory-reducer",
+  "--compact-on-every-full-gc",
+  "--expose-gc",
+];
 if (process.argv[2] === "daemon" && typeof process.execve === "function" && !process.execArgv.some((a) => a.startsWith("--max-semi-space-size"))) {
   process.execve(process.execPath, [process.execPath, ...DAEMON_FLAGS, ...process.execArgv, ...process.argv.slice(1)], process.env);
 }

@@ -28,6 +28,7 @@ import { autoLogin } from "../control/auto-login.js";
 import { reloadConfig } from "../control/reload.js";
 import { WindowState } from "../windows/state.js";
 import { refuseSecondDaemon, restoreWindows } from "./guards.js";
+import { collectGarbage } from "./memory.js";
 
 export interface DaemonOptions {
   configFile?: string;
@@ -91,6 +92,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       refused: (profile, code, peer) => refusals.refused(profile, code, peer),
     },
     connections: { onClose: (clientPort) => serves.closed(clientPort) },
+    onQuiet: collectGarbage,
   }).catch(async (err: NodeJS.ErrnoException) => {
     await audit.flush();
     if (err.code !== "EADDRINUSE") throw err;

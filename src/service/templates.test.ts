@@ -54,7 +54,7 @@ describe("systemd unit", () => {
     const home = tempHome();
     const unit = systemd.render(ctxFor(home, { node: "/opt/node 20/bin/node", cli: "/opt/s3 jit/$x/bin/s3jit.js" }));
     const config = path.join(home, ".config", "s3jit", "config.toml").replace(/%/g, "%%");
-    expect(unit).toContain(`ExecStart="/opt/node 20/bin/node" --max-semi-space-size=1 --optimize-for-size --no-allocation-site-pretenuring --v8-pool-size=1 "/opt/s3 jit/$$x/bin/s3jit.js" daemon --config "${config}"`);
+    expect(unit).toContain(`ExecStart="/opt/node 20/bin/node" --max-semi-space-size=1 --optimize-for-size --no-allocation-site-pretenuring --v8-pool-size=1 --no-memory-reducer --compact-on-every-full-gc --expose-gc "/opt/s3 jit/$$x/bin/s3jit.js" daemon --config "${config}"`);
     const dataDir = path.join(home, ".local", "share", "s3jit").replace(/%/g, "%%");
     const logDir = path.join(home, ".local", "state", "s3jit").replace(/%/g, "%%");
     expect(unit).toContain(`ReadWritePaths="${dataDir}" "${logDir}"`);
@@ -117,7 +117,7 @@ describe("launchd plist", () => {
     const log = path.join(home, ".local", "state", "s3jit", "daemon.log");
     expect(parsed).toEqual({
       Label: "dev.s3jit.daemon",
-      ProgramArguments: ["/opt/node & co/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "--no-allocation-site-pretenuring", "--v8-pool-size=1", "/Users/me/My <Tools>/s3jit/bin/s3jit.js", "daemon", "--config", path.join(home, ".config", "s3jit", "config.toml")],
+      ProgramArguments: ["/opt/node & co/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "--no-allocation-site-pretenuring", "--v8-pool-size=1", "--no-memory-reducer", "--compact-on-every-full-gc", "--expose-gc", "/Users/me/My <Tools>/s3jit/bin/s3jit.js", "daemon", "--config", path.join(home, ".config", "s3jit", "config.toml")],
       RunAtLoad: true,
       KeepAlive: { SuccessfulExit: false },
       ThrottleInterval: 10,
@@ -138,7 +138,8 @@ describe("launchd plist", () => {
 describe("the daemon's V8 flags", () => {
   const root = path.resolve(import.meta.dirname, "../..");
   const launcher = readFileSync(path.join(root, "bin", "s3jit.js"), "utf8");
-  const fromLauncher = JSON.parse(/const DAEMON_FLAGS = (\[[^\]]*\]);/.exec(launcher)![1]!) as string[];
+  // The array literal as JSON (a trailing comma dropped).
+  const fromLauncher = JSON.parse(/const DAEMON_FLAGS = (\[[^\]]*\]);/.exec(launcher)![1]!.replace(/,(\s*\])$/, "$1")) as string[];
 
   it("are the same in the launcher's re-exec, the systemd unit and the launchd plist", () => {
     const home = tempHome();
@@ -146,13 +147,16 @@ describe("the daemon's V8 flags", () => {
     const execStart = /^ExecStart="\/usr\/bin\/node" (.*?) "\/opt\/s3jit\/bin\/s3jit.js"/m.exec(unit)![1]!.split(" ");
     const args = (plist.parse(launchd.render(ctxFor(home, { node: "/usr/bin/node", cli: "/opt/s3jit/bin/s3jit.js" }))) as { ProgramArguments: string[] }).ProgramArguments;
     expect(fromLauncher).toContain("--no-allocation-site-pretenuring");
+    // The memory reducer's place is taken by daemon/memory.ts, which needs `gc`.
+    expect(fromLauncher).toEqual(expect.arrayContaining(["--no-memory-reducer", "--compact-on-every-full-gc", "--expose-gc"]));
     expect(execStart).toEqual(fromLauncher);
     expect(args.slice(1, args.indexOf("/opt/s3jit/bin/s3jit.js"))).toEqual(fromLauncher);
   });
 
   it("are all known to this Node (an unknown one stops node before the daemon starts)", () => {
-    const r = spawnSync(process.execPath, [...fromLauncher, "-e", "0"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [...fromLauncher, "-e", "process.stdout.write(typeof gc)"], { encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
+    expect(r.stdout).toBe("function");
   });
 });
