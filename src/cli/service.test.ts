@@ -22,7 +22,7 @@ describe("s3jit service", () => {
     expect(existsSync(home)).toBe(false);
     const text = io.stdout.join("\n");
     expect(text).toMatch(/^# s3jit service install --dry-run \(systemd user unit s3jit.service\): nothing was changed\./);
-    expect(text).toContain('ExecStart="/usr/bin/node" --max-semi-space-size=1 --optimize-for-size --no-allocation-site-pretenuring --v8-pool-size=1 "/opt/s3jit/bin/s3jit.js" daemon --config');
+    expect(text).toContain('ExecStart="/usr/bin/node" --max-semi-space-size=1 --optimize-for-size --no-allocation-site-pretenuring --v8-pool-size=1 --no-memory-reducer --compact-on-every-full-gc --expose-gc "/opt/s3jit/bin/s3jit.js" daemon --config');
     expect(text).toMatch(/S3JIT_EOF\nsystemctl --user daemon-reload\nsystemctl --user reset-failed s3jit.service \|\| true\nsystemctl --user enable --now s3jit.service$/);
     expect(io.stderr.join()).toMatch(/config\.toml does not exist yet/);
   });
