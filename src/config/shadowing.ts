@@ -172,20 +172,26 @@ export function settingsConfig(config: AwsIniSection[], credentials: AwsIniSecti
   return lines.join("\n") + "\n";
 }
 
-const FNV_OFFSET = 0xcbf29ce484222325n;
-const FNV_PRIME = 0x100000001b3n;
-const MASK64 = (1n << 64n) - 1n;
-
 /**
  * A file name for a content: equal texts get the same name (so an unchanged config is not
  * written again), different ones differ with 64 bits' certainty. Not a security hash (the text
  * is the user's own settings, and the name protects nothing): 64-bit FNV-1a, because loading
- * node:crypto for it cost every `eval "$(s3jit env …)"` ≈10 ms of start-up.
+ * node:crypto for it cost every `eval "$(s3jit env …)"` ≈10 ms of start-up. Computed in two 32-bit
+ * halves (the prime is 2^40 + 435, so h·prime = (h << 40) + h·435): BigInt arithmetic took
+ * 1.4 ms for a 2 KB config, on the same start-up path.
  */
 export function contentKey(text: string): string {
-  let h = FNV_OFFSET;
-  for (const byte of Buffer.from(text, "utf8")) h = ((h ^ BigInt(byte)) * FNV_PRIME) & MASK64;
-  return h.toString(16).padStart(16, "0");
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  const bytes = Buffer.from(text, "utf8");
+  for (let i = 0; i < bytes.length; i++) {
+    lo = (lo ^ bytes[i]!) >>> 0;
+    const low = lo * 435;
+    // Every term stays below 2^53, so the sum is exact before it is cut to 32 bits.
+    hi = (hi * 435 + lo * 256 + Math.floor(low / 0x100000000)) >>> 0;
+    lo = low >>> 0;
+  }
+  return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
 }
 
 /**

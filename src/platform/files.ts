@@ -54,8 +54,9 @@ export function writeFileAtomically(file: string, text: string, opts: { mode: nu
   const dir = path.dirname(file);
   mkdirSync(dir, { recursive: true, ...(opts.dirMode !== undefined ? { mode: opts.dirMode } : {}) });
   // Same folder as the target, so the rename cannot cross file systems and is atomic. The name
-  // only has to differ from every other writer's: the pid tells processes apart and the counter
-  // the writes of one process; "wx" refuses a leftover of a crashed process rather than reuse it.
+  // only has to differ from every other writer's: the pid tells processes apart, the counter the
+  // writes of one process, and the time an earlier process that had the same pid; "wx" refuses
+  // a leftover of a crashed process rather than reuse it.
   // (No random bytes: node:crypto costs `s3jit env` ≈10 ms of start-up in every new shell.)
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.${(tmpCounter++).toString(36)}.tmp`);
   try {

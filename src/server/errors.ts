@@ -59,13 +59,13 @@ const TABLE: Readonly<Record<string, { status: number; endpoint?: string }>> = {
   StateWriteFailed: { status: 503 },
 };
 
-/** The HTTP status of an S3jitError code: the same on the endpoint and the control socket. */
 /** An error's code for a log only when it looks like one (EPIPE, KeychainUnavailable), never free text. */
 export function errnoCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" && /^[A-Za-z0-9_]{1,40}$/.test(code) ? code : undefined;
 }
 
+/** The HTTP status of an S3jitError code: the same on the endpoint and the control socket. */
 export function statusOf(code: string): number {
   return TABLE[code]?.status ?? 500;
 }

@@ -8,7 +8,6 @@ import { whenQuiet } from "./quiet.js";
 // its exact millisecond however slow the machine.
 describe("whenQuiet", () => {
   let server: net.Server;
-  let port: number;
   let timers: ManualTimers;
   let quiet: number;
   const clients: net.Socket[] = [];
@@ -20,7 +19,6 @@ describe("whenQuiet", () => {
     whenQuiet(server, 1000, () => quiet++, { timers });
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
-    port = (server.address() as net.AddressInfo).port;
   });
 
   afterEach(async () => {
@@ -28,10 +26,10 @@ describe("whenQuiet", () => {
     await new Promise((r) => server.close(r));
   });
 
-  /** A connection the server has accepted, and a way to close it that waits for the server's side. */
-  async function connect(): Promise<{ close(): Promise<void> }> {
-    const accepted = once(server, "connection") as Promise<[net.Socket]>;
-    const client = net.connect(port, "127.0.0.1");
+  /** A connection `to` has accepted, and a way to close it that waits for the server's side. */
+  async function connect(to: net.Server = server): Promise<{ close(): Promise<void> }> {
+    const accepted = once(to, "connection") as Promise<[net.Socket]>;
+    const client = net.connect((to.address() as net.AddressInfo).port, "127.0.0.1");
     client.on("error", () => {});
     clients.push(client);
     const [serverSide] = await accepted;
@@ -102,15 +100,8 @@ describe("whenQuiet", () => {
     );
     other.listen(0, "127.0.0.1");
     await once(other, "listening");
-    const p = (other.address() as net.AddressInfo).port;
     for (let i = 0; i < 2; i++) {
-      const accepted = once(other, "connection") as Promise<[net.Socket]>;
-      const c = net.connect(p, "127.0.0.1");
-      c.on("error", () => {});
-      const [s] = await accepted;
-      const closed = once(s, "close");
-      c.destroy();
-      await closed;
+      await (await connect(other)).close();
       timers.advance(10);
     }
     expect(calls).toBe(2);
