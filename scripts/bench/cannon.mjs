@@ -6,6 +6,8 @@ import autocannon from "autocannon";
 const chunks = [];
 for await (const c of process.stdin) chunks.push(c);
 const opts = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+// The client's own CPU: on a machine where it shares the cores with the server, it bounds req/s.
+const cpu0 = process.cpuUsage();
 const result = await autocannon({
   url: opts.url,
   connections: opts.connections,
@@ -13,6 +15,7 @@ const result = await autocannon({
   headers: opts.headers ?? {},
   timeout: 10,
 });
+const cpu = process.cpuUsage(cpu0);
 process.stdout.write(
   JSON.stringify({
     requests: result.requests.total,
@@ -22,5 +25,6 @@ process.stdout.write(
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    clientCpuS: (cpu.user + cpu.system) / 1e6,
   }) + "\n",
 );

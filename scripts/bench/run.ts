@@ -49,6 +49,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+const medianOrNull = (xs: (number | null)[]) => (xs.every((x) => x !== null) && xs.length ? median(xs as number[]) : null);
+
 async function fetchBody(url: string, authorization: string): Promise<Buffer> {
   const res = await fetch(url, { headers: { authorization } });
   if (res.status !== 200) throw new Error(`the endpoint answered ${res.status}`);
@@ -120,9 +122,9 @@ async function main(): Promise<void> {
     const rssWarm = rssMb(pid);
     log(`${plan.manyRequests} requests (32 connections)`);
     // The issue-16 figure: RSS after login, a mint and 20k requests; then the rest of the amount.
-    const first = await runAmount({ url, authorization: token }, 32, plan.rssRequests);
+    const first = await runAmount({ url, authorization: token, pid }, 32, plan.rssRequests);
     const rssAfter20k = rssMb(pid);
-    const rest = plan.manyRequests > plan.rssRequests ? await runAmount({ url, authorization: token }, 32, plan.manyRequests - plan.rssRequests) : null;
+    const rest = plan.manyRequests > plan.rssRequests ? await runAmount({ url, authorization: token, pid }, 32, plan.manyRequests - plan.rssRequests) : null;
     const many = rest
       ? { requests: first.requests + rest.requests, non2xx: first.non2xx + rest.non2xx, errors: first.errors + rest.errors, rps: (first.rps + rest.rps) / 2 }
       : first;
@@ -137,10 +139,10 @@ async function main(): Promise<void> {
     if ("skipped" in nginx) log(`nginx reference skipped: ${nginx.skipped}`);
     else refs.push(nginx);
 
-    const servers: { name: string; url: string; authorization?: string }[] = [
-      { name: "s3jit", url, authorization: token },
-      { name: "node:http", url: bare.url },
-      ...("skipped" in nginx ? [] : [{ name: "nginx", url: nginx.url }]),
+    const servers: { name: string; url: string; authorization?: string; pid: number }[] = [
+      { name: "s3jit", url, authorization: token, pid },
+      { name: "node:http", url: bare.url, pid: bare.pid },
+      ...("skipped" in nginx ? [] : [{ name: "nginx", url: nginx.url, pid: nginx.pid }]),
     ];
     const cached: Results["cached"] = [];
     for (const c of plan.connections) {
@@ -150,7 +152,8 @@ async function main(): Promise<void> {
         for (const srv of servers) {
           const res = await runLoad(tool, srv, c, plan.durationS);
           (runs[srv.name] ??= []).push(res);
-          log(`  ${c} conn ${srv.name}: ${res.rps.toFixed(0)} req/s p50 ${res.p50Ms.toFixed(3)} ms p99 ${res.p99Ms.toFixed(3)} ms${res.non2xx || res.errors ? ` (${res.non2xx} non-2xx, ${res.errors} errors)` : ""}`);
+          const cpu = `CPU/req server ${res.serverCpuUs?.toFixed(1) ?? "n/a"} µs, client ${res.clientCpuUs?.toFixed(1) ?? "n/a"} µs`;
+          log(`  ${c} conn ${srv.name}: ${res.rps.toFixed(0)} req/s p50 ${res.p50Ms.toFixed(3)} ms p99 ${res.p99Ms.toFixed(3)} ms, ${cpu}${res.non2xx || res.errors ? ` (${res.non2xx} non-2xx, ${res.errors} errors)` : ""}`);
         }
       }
       const summary: Results["cached"][number] = { connections: c, servers: {} };
@@ -159,6 +162,8 @@ async function main(): Promise<void> {
           rps: median(rs.map((x) => x.rps)),
           p50Ms: median(rs.map((x) => x.p50Ms)),
           p99Ms: median(rs.map((x) => x.p99Ms)),
+          serverCpuUs: medianOrNull(rs.map((x) => x.serverCpuUs)),
+          clientCpuUs: medianOrNull(rs.map((x) => x.clientCpuUs)),
           non2xx: rs.reduce((a, x) => a + x.non2xx, 0),
           errors: rs.reduce((a, x) => a + x.errors, 0),
           runs: rs,
