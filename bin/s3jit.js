@@ -17,10 +17,10 @@ const module_ = require("node:module");
 //   more CPU (an old-generation collection every few hundred ms);
 // - one V8 worker thread instead of one per core (background GC and compiles for a daemon that
 //   is idle most of the time);
-// - no memory reducer: its collections of an idle heap dropped the hidden classes of Node's
-//   request path, and every load after a quiet spell ran ≈30% slower for good. The daemon instead
-//   runs one ordinary, compacting full collection (`gc`, exposed for it) each time its endpoint
-//   goes quiet: src/daemon/memory.ts.
+// - no memory reducer: its collections of an idle heap drop the hidden classes of Node's request
+//   path at every quiet spell. The daemon instead runs one ordinary, compacting full collection
+//   (`gc`, exposed for it) each time its endpoint goes quiet: src/daemon/memory.ts. The class
+//   whose loss was for good (nextTick's tick objects) is held by ./tick-shape.js.
 // What each bought is in bench/README.md. The service templates (systemd ExecStart, launchd
 // ProgramArguments) pass the same flags; a `s3jit daemon` started by hand is re-executed with
 // them where Node can replace its own process (process.execve, Node 22.15+).
@@ -36,6 +36,8 @@ const DAEMON_FLAGS = [
 if (process.argv[2] === "daemon" && typeof process.execve === "function" && !process.execArgv.some((a) => a.startsWith("--max-semi-space-size"))) {
   process.execve(process.execPath, [process.execPath, ...DAEMON_FLAGS, ...process.execArgv, ...process.argv.slice(1)], process.env);
 }
+// First thing in the daemon, before anything can run a full collection: see bin/tick-shape.js.
+if (process.argv[2] === "daemon") require("./tick-shape.js").keepTickShape();
 
 // Node 22.1+ keeps compiled code of the modules it loads on disk between runs (a no-op before).
 module_.enableCompileCache?.();
