@@ -93,6 +93,17 @@ describe("the daemon keeps the class of Node's tick objects (bin/tick-shape.js)"
     expect(out.symbols).toEqual(expect.arrayContaining(["Symbol(async_id_symbol)", "Symbol(trigger_async_id_symbol)"]));
   });
 
+  it("on a Node without async_hooks.createHook it keeps nothing and does not throw", () => {
+    const script = `
+      require("node:async_hooks").createHook = undefined;
+      const kept = require(${JSON.stringify(KEEPER)}).keepTickShape();
+      process.stdout.write(String(kept));
+    `;
+    const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("undefined");
+  });
+
   it("the launcher keeps it for `daemon`, first thing, and not for the quick commands", () => {
     // The daemon stops at its missing config; the probe has looked by then (setImmediate after
     // the launcher's synchronous start).
