@@ -7,9 +7,10 @@
 // back. A full collection at a moment when no tick object is alive frees the class, and the
 // next tick object builds a new one. The daemon's full collections come mostly while it is idle,
 // with no tick object alive (its quiet-time collection, src/daemon/memory.ts, and those of its
-// start-up), so after the first of them every nextTick took V8's runtime path for the rest of the process's
-// life: ≈0.8 µs a call instead of ≈0.15, 4–6 calls per cached hit (measured on Node 20 and 24;
-// bench/README.md). A class with a live object is never freed, so one held object is enough.
+// start-up), so after the first of them every nextTick took V8's runtime path for the rest of
+// the process's life: ≈0.8 µs a call instead of ≈0.15, 4–6 calls per cached hit (measured on
+// Node 20 and 24; bench/README.md). A class with a live object is never freed, so one held
+// object is enough.
 "use strict";
 const { createHook } = require("node:async_hooks");
 
