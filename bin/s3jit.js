@@ -33,11 +33,12 @@ const DAEMON_FLAGS = [
   "--compact-on-every-full-gc",
   "--expose-gc",
 ];
-if (process.argv[2] === "daemon" && typeof process.execve === "function" && !process.execArgv.some((a) => a.startsWith("--max-semi-space-size"))) {
+const daemon = process.argv[2] === "daemon";
+if (daemon && typeof process.execve === "function" && !process.execArgv.some((a) => a.startsWith("--max-semi-space-size"))) {
   process.execve(process.execPath, [process.execPath, ...DAEMON_FLAGS, ...process.execArgv, ...process.argv.slice(1)], process.env);
 }
 // First thing in the daemon, before anything can run a full collection: see bin/tick-shape.js.
-if (process.argv[2] === "daemon") require("./tick-shape.js").keepTickShape();
+if (daemon) require("./tick-shape.js").keepTickShape();
 
 // Node 22.1+ keeps compiled code of the modules it loads on disk between runs (a no-op before).
 module_.enableCompileCache?.();

@@ -4,6 +4,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { cleanEnv, xdgEnv } from "./helpers/stack.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const LAUNCHER = path.join(ROOT, "bin", "s3jit.js");
@@ -28,7 +29,7 @@ setImmediate(() => {
 });
 `;
 
-function literalSites(args: string[], env: NodeJS.ProcessEnv = {}): string[] {
+function literalSites(args: string[]): string[] {
   const dir = mkdtempSync(path.join(tmpdir(), "s3jit-tick-"));
   try {
     const probe = path.join(dir, "probe.cjs");
@@ -44,7 +45,7 @@ function literalSites(args: string[], env: NodeJS.ProcessEnv = {}): string[] {
         encoding: "utf8",
         cwd: dir,
         stdio: ["ignore", fd, "pipe"],
-        env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir, XDG_RUNTIME_DIR: dir, XDG_STATE_HOME: dir, XDG_CACHE_HOME: dir, S3JIT_CONFIG: path.join(dir, "none.toml"), ...env },
+        env: { ...cleanEnv(), HOME: dir, ...xdgEnv(dir), S3JIT_CONFIG: path.join(dir, "none.toml") },
         timeout: 20_000,
       });
     } finally {
